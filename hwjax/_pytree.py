@@ -1,0 +1,48 @@
+"""Frozen dataclasses that are JAX pytrees without re-running validation on unflatten.
+
+JAX rebuilds pytree nodes with placeholder leaves (tracers, ``None``, axis specs) during
+``jit``, ``vmap`` and ``tree_map``. A dataclass whose ``__post_init__`` validates its fields
+would reject those placeholders, so unflattening here bypasses ``__init__`` entirely and
+validation runs only when a user constructs the object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+
+
+def static_field(default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
+    """A dataclass field that is pytree metadata (hashed, never traced) rather than a leaf."""
+    metadata = {**kwargs.pop("metadata", {}), "static": True}
+    return dataclasses.field(default=default, metadata=metadata, **kwargs)
+
+
+def pytree_dataclass(cls: type) -> type:
+    """Make ``cls`` a frozen dataclass registered as a pytree.
+
+    Fields made with :func:`static_field` are auxiliary data (structure: shapes, formula
+    choices, names); every other field is a leaf (a continuous knob that may be traced,
+    batched and differentiated).
+    """
+    cls = dataclasses.dataclass(frozen=True)(cls)
+    fields = dataclasses.fields(cls)
+    leaf_names = tuple(f.name for f in fields if not f.metadata.get("static"))
+    static_names = tuple(f.name for f in fields if f.metadata.get("static"))
+
+    def flatten_with_keys(obj):
+        children = [(jax.tree_util.GetAttrKey(n), getattr(obj, n)) for n in leaf_names]
+        return children, tuple(getattr(obj, n) for n in static_names)
+
+    def unflatten(static_values, leaves):
+        obj = object.__new__(cls)
+        for name, value in zip(leaf_names, leaves, strict=True):
+            object.__setattr__(obj, name, value)
+        for name, value in zip(static_names, static_values, strict=True):
+            object.__setattr__(obj, name, value)
+        return obj
+
+    jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten)
+    return cls

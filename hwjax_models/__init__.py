@@ -1,0 +1,1 @@
+"""Ready-made models built only from ``hwjax``: published accelerators and workloads."""

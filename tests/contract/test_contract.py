@@ -1,0 +1,216 @@
+"""The shared contract: every row of ``rows.ROWS`` is jittable, vmappable, differentiable,
+compiled once, non-negative in cost, strict with bad input and finite over its valid range.
+
+Tolerances:
+* jit vs eager and vmap vs a loop: rtol 1e-5 in float32 (XLA may fuse and reorder float
+  operations differently in the two paths; a few ulps).
+* gradients vs central finite differences: float64, step about 1e-6 of the knob's magnitude,
+  so the truncation error (~step²) and round-off (~1e-16 / step) are both below 1e-8
+  relative; checked at rtol 1e-5 plus an absolute floor of 1e-7 of the output-to-range scale.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hwjax import Cost
+
+from .rows import ROWS, ContractRow
+
+ROW_MODES = [(row, mode) for row in ROWS for mode in row.modes]
+ROW_KNOBS = [(row, knob) for row in ROWS for knob in row.knobs]
+ROW_BAD = [(row, bad) for row in ROWS for bad in row.bad_inputs]
+
+
+def _ids(case) -> str:
+    return "-".join(str(part) for part in case) if isinstance(case, tuple) else str(case)
+
+
+def _bind(row: ContractRow, mode):
+    """The row's function of its knobs alone (static inputs and mode closed over)."""
+    static = row.static_inputs()
+    return lambda knobs: row.fn(mode, **static, **knobs)
+
+
+def _flat_output(row: ContractRow, mode):
+    """Knobs -> 1-D vector of every output leaf, for Jacobians."""
+    bound = _bind(row, mode)
+    return lambda knobs: jnp.concatenate(
+        [jnp.ravel(leaf) for leaf in jax.tree_util.tree_leaves(bound(knobs))]
+    )
+
+
+def _assert_trees_close(actual, expected, rtol=1e-5, atol=0.0):
+    assert jax.tree_util.tree_structure(actual) == jax.tree_util.tree_structure(expected)
+    for a, e in zip(jax.tree_util.tree_leaves(actual), jax.tree_util.tree_leaves(expected), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=atol)
+
+
+def _assert_finite(tree, what: str):
+    for leaf in jax.tree_util.tree_leaves(tree):
+        assert np.all(np.isfinite(np.asarray(leaf))), f"{what} has NaN or inf: {leaf}"
+
+
+def _assert_costs_nonnegative(tree):
+    costs = [
+        x
+        for x in jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, Cost))
+        if isinstance(x, Cost)
+    ]
+    for cost in costs:
+        for leaf in jax.tree_util.tree_leaves(cost):
+            assert np.all(np.asarray(leaf) >= 0), f"negative cost field in {cost}"
+
+
+def _knob_samples(row: ContractRow, count: int, seed: int, margin: float = 0.0) -> list[dict]:
+    """``count`` knob dicts drawn uniformly inside the ranges, shrunk by ``margin`` per side."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(count):
+        sample = {}
+        for name, value in row.knob_inputs().items():
+            low, high = row.knobs[name]
+            span = high - low
+            sample[name] = jnp.asarray(
+                rng.uniform(low + margin * span, high - margin * span, size=value.shape), value.dtype
+            )
+        samples.append(sample)
+    return samples
+
+
+@pytest.mark.parametrize("row,mode", ROW_MODES, ids=_ids)
+def test_jit_equals_eager(row: ContractRow, mode):
+    bound = _bind(row, mode)
+    knobs = row.knob_inputs()
+    _assert_trees_close(jax.jit(bound)(knobs), bound(knobs))
+
+
+@pytest.mark.parametrize("row,knob", ROW_KNOBS, ids=_ids)
+def test_vmap_over_each_knob_equals_loop(row: ContractRow, knob: str):
+    for mode in row.modes:
+        bound = _bind(row, mode)
+        knobs = row.knob_inputs()
+        batch = jnp.stack([s[knob] for s in _knob_samples(row, 4, seed=1)])
+
+        def at(value, knobs=knobs, bound=bound):
+            return bound({**knobs, knob: value})
+
+        batched = jax.vmap(at)(batch)
+        looped = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[at(v) for v in batch])
+        _assert_trees_close(batched, looped)
+
+
+@pytest.mark.parametrize("row,mode", ROW_MODES, ids=_ids)
+def test_gradients_are_finite(row: ContractRow, mode):
+    jacobian = jax.jit(jax.jacrev(_flat_output(row, mode)))
+    for knobs in [row.knob_inputs(), *_knob_samples(row, 3, seed=2)]:
+        _assert_finite(jacobian(knobs), f"gradient of {row.name} in mode {mode}")
+
+
+def _central_difference(flat, knobs: dict, name: str, span: float) -> np.ndarray:
+    """d flat(knobs) / d knobs[name] by central differences: shape (outputs, *knob shape).
+
+    Each entry's step is 1e-6 of its magnitude plus 1e-3 of the range ``span``, small next to
+    the scale on which the functions curve and large enough to keep round-off negligible.
+    """
+    value = np.asarray(knobs[name], dtype=np.float64)
+    columns = []
+    for index in np.ndindex(value.shape or ()):
+        step = 1e-6 * (abs(value[index]) + 1e-3 * span)
+        delta = np.zeros_like(value)
+        delta[index] = step
+        up = flat({**knobs, name: jnp.asarray(value + delta)})
+        down = flat({**knobs, name: jnp.asarray(value - delta)})
+        columns.append((np.asarray(up) - np.asarray(down)) / (2 * step))
+    return np.stack(columns, axis=-1).reshape(-1, *value.shape)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_gradients_match_finite_differences_in_smooth_mode(row: ContractRow):
+    with jax.enable_x64(True):
+        flat = _flat_output(row, row.smooth_mode)
+        jacobian = jax.jacrev(flat)
+        points = [row.knob_inputs(), *_knob_samples(row, 2, seed=3, margin=0.1)]
+        for knobs in points:
+            knobs = {k: jnp.asarray(v, jnp.float64) for k, v in knobs.items()}
+            analytic = jacobian(knobs)
+            output_scale = np.max(np.abs(np.asarray(flat(knobs)))) + 1e-300
+            for name, (low, high) in row.knobs.items():
+                numeric = _central_difference(flat, knobs, name, high - low)
+                np.testing.assert_allclose(
+                    np.asarray(analytic[name]),
+                    numeric,
+                    rtol=1e-5,
+                    atol=1e-7 * output_scale / (high - low),
+                    err_msg=f"{row.name}: d/d{name} at {knobs}",
+                )
+
+
+@pytest.mark.parametrize("row,mode", ROW_MODES, ids=_ids)
+def test_second_call_with_same_shapes_does_not_recompile(row: ContractRow, mode):
+    traces = []
+    bound = _bind(row, mode)
+
+    def counted(knobs):
+        traces.append(None)
+        return bound(knobs)
+
+    jitted = jax.jit(counted)
+    first, second = _knob_samples(row, 2, seed=4)
+    jax.block_until_ready(jitted(first))
+    jax.block_until_ready(jitted(second))
+    assert len(traces) == 1
+
+
+@pytest.mark.parametrize("row,mode", ROW_MODES, ids=_ids)
+def test_costs_are_nonnegative(row: ContractRow, mode):
+    bound = jax.jit(_bind(row, mode))
+    for knobs in [row.knob_inputs(), *_knob_samples(row, 5, seed=5)]:
+        _assert_costs_nonnegative(bound(knobs))
+
+
+@pytest.mark.parametrize("row,bad", ROW_BAD, ids=_ids)
+def test_bad_input_raises_value_error_naming_the_parameter(row: ContractRow, bad):
+    overrides, parameter = bad
+    overrides = dict(overrides)
+    mode = overrides.pop("mode", row.modes[-1])
+    with pytest.raises(ValueError, match=parameter):
+        row.fn(mode, **{**row.inputs, **overrides})
+
+
+def _knob_strategy(row: ContractRow):
+    """Knob dicts anywhere in the documented ranges, edges included with high probability."""
+    fields = {}
+    for name, value in row.knob_inputs().items():
+        low, high = row.knobs[name]
+        element = st.one_of(st.sampled_from([low, high]), st.floats(low, high, allow_nan=False))
+        size = int(np.prod(value.shape))
+        fields[name] = st.lists(element, min_size=size, max_size=size).map(
+            lambda xs, shape=value.shape: jnp.asarray(xs, jnp.float32).reshape(shape)
+        )
+    return st.fixed_dictionaries(fields)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_fuzz_values_and_gradients_stay_finite_over_valid_ranges(row: ContractRow):
+    compiled = {
+        mode: jax.jit(
+            lambda knobs, mode=mode: (_bind(row, mode)(knobs), jax.jacrev(_flat_output(row, mode))(knobs))
+        )
+        for mode in row.modes
+    }
+
+    @given(_knob_strategy(row))
+    def check(knobs):
+        for mode, fn in compiled.items():
+            value, gradient = fn(knobs)
+            _assert_finite(value, f"{row.name} value in mode {mode} at {knobs}")
+            _assert_finite(gradient, f"{row.name} gradient in mode {mode} at {knobs}")
+            _assert_costs_nonnegative(value)
+
+    check()

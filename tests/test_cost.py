@@ -1,0 +1,157 @@
+"""Cost algebra, combinators, Reports and metrics on hand-computed cases.
+
+Tolerance: rtol 1e-6 in float32 arithmetic on a handful of operations (a few ulps).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hwjax as hj
+from hwjax import units as u
+
+A = hj.Cost(energy=10 * u.pJ, latency=2 * u.ns, area=100 * u.um2, leakage=1 * u.uW, ops=256)
+B = hj.Cost(energy=4 * u.pJ, latency=5 * u.ns, area=30 * u.um2, leakage=3 * u.uW, ops=64)
+
+
+def assert_cost(cost, energy, latency, area, leakage, ops):
+    for field, expected in zip(hj.cost.COST_FIELDS, (energy, latency, area, leakage, ops), strict=True):
+        np.testing.assert_allclose(getattr(cost, field), expected, rtol=1e-6, err_msg=field)
+
+
+def test_cost_properties():
+    np.testing.assert_allclose(A.power, 10e-12 / 2e-9 + 1e-6, rtol=1e-6)  # 5 mW + 1 uW
+    np.testing.assert_allclose(A.total_energy, 10e-12 + 1e-6 * 2e-9, rtol=1e-6)
+    np.testing.assert_allclose(A.edp, (10e-12 + 2e-15) * 2e-9, rtol=1e-6)
+
+
+def test_power_of_zero_latency_cost_is_leakage_only():
+    assert float(hj.Cost(1e-12, 0.0, 0.0, leakage=2e-6).power) == pytest.approx(2e-6)
+
+
+def test_costs_add_and_scale():
+    assert_cost(A + B, 14e-12, 7e-9, 130e-12, 4e-6, 320)
+    assert_cost(2 * A, 20e-12, 4e-9, 200e-12, 2e-6, 512)
+    assert_cost(A / 2, 5e-12, 1e-9, 50e-12, 0.5e-6, 128)
+    assert_cost(sum([A, B]), 14e-12, 7e-9, 130e-12, 4e-6, 320)
+
+
+def test_serial_and_parallel():
+    assert_cost(hj.serial(A, B), 14e-12, 7e-9, 130e-12, 4e-6, 320)
+    assert_cost(hj.parallel(A, B), 14e-12, 5e-9, 130e-12, 4e-6, 320)
+
+
+def test_smooth_parallel_is_an_upper_bound_within_t_log_n():
+    temperature = 0.1 * u.ns
+    latency = float(hj.parallel(A, B, smooth=temperature).latency)
+    assert 5e-9 * (1 - 1e-6) <= latency <= 5e-9 + temperature * np.log(2) * (1 + 1e-6)
+
+
+def test_repeat_and_replicate():
+    assert_cost(hj.repeat(A, 3), 30e-12, 6e-9, 100e-12, 1e-6, 768)
+    assert_cost(hj.replicate(A, 3), 30e-12, 2e-9, 300e-12, 3e-6, 768)
+
+
+def test_repeat_with_traced_n_under_jit_and_grad():
+    energy = jax.jit(lambda n: hj.repeat(A, n).energy)(2.5)
+    np.testing.assert_allclose(energy, 25e-12, rtol=1e-6)
+    np.testing.assert_allclose(jax.grad(lambda n: hj.repeat(A, n).latency)(4.0), 2e-9, rtol=1e-6)
+    np.testing.assert_allclose(jax.grad(lambda n: hj.replicate(A, n).area)(4.0), 100e-12, rtol=1e-6)
+
+
+def test_vmap_over_n():
+    ns = jnp.array([0.0, 1.0, 2.5])
+    batched = jax.vmap(lambda n: hj.replicate(A, n))(ns)
+    np.testing.assert_allclose(batched.area, ns * 100e-12, rtol=1e-6)
+    np.testing.assert_allclose(batched.latency, jnp.full(3, 2e-9), rtol=1e-6)
+
+
+def test_traced_negative_n_is_clamped_to_zero():
+    assert float(jax.jit(lambda n: hj.repeat(A, n).energy)(-3.0)) == 0.0
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: hj.repeat(A, -1), "n"),
+        (lambda: hj.replicate(A, float("nan")), "n"),
+        (lambda: hj.Cost(1.0, -1.0, 0.0), "latency"),
+        (lambda: hj.Cost(-1.0, 1.0, 0.0), "energy"),
+        (lambda: A * -2, "factor"),
+        (lambda: A / 0, "divisor"),
+        (lambda: hj.parallel(A, B, smooth=0.0), "smooth"),
+        (lambda: hj.serial(), "costs"),
+        (lambda: hj.serial(A, 3.0), "costs"),
+        (lambda: hj.Report({"a": A}, compose="sideways"), "compose"),
+        (lambda: hj.Report({"a/b": A}), "names"),
+        (lambda: hj.Report({"a": 1.0}), "report"),
+    ],
+)
+def test_bad_input_raises(make, name):
+    with pytest.raises(ValueError, match=name):
+        make()
+
+
+def _chip_report():
+    core = hj.Report({"mvmu": A, "vfu": B}, compose="parallel")
+    tile = hj.Report({"core": core, "edram": B})
+    return hj.Report({"tile": tile, "noc": A})
+
+
+def test_total_agrees_with_direct_composition():
+    direct = hj.serial(hj.serial(hj.parallel(A, B), B), A)
+    assert_cost(hj.total(_chip_report()), *(getattr(direct, f) for f in hj.cost.COST_FIELDS))
+
+
+def test_report_path_lookup():
+    report = _chip_report()
+    assert report["tile"]["core"]["mvmu"] is A
+    assert report["tile", "core", "vfu"] is B
+    assert set(report.flat()) == {"tile/core/mvmu", "tile/core/vfu", "tile/edram", "noc"}
+    with pytest.raises(KeyError, match="entries are"):
+        report["nope"]
+    with pytest.raises(KeyError, match="is a Cost"):
+        report["noc", "deeper"]
+
+
+def test_report_is_a_pytree_through_jit_and_vmap():
+    def model(scale):
+        return hj.Report({"x": A * scale, "y": hj.Report({"z": B * scale})})
+
+    report = jax.jit(model)(2.0)
+    assert isinstance(report, hj.Report) and report["y"].compose == "serial"
+    np.testing.assert_allclose(report["y", "z"].energy, 8e-12, rtol=1e-6)
+    batched = jax.vmap(lambda s: hj.total(model(s)))(jnp.array([1.0, 2.0]))
+    np.testing.assert_allclose(batched.energy, [14e-12, 28e-12], rtol=1e-6)
+
+
+def test_format_report_lists_every_node_with_shares():
+    text = hj.format_report(_chip_report(), title="chip")
+    for name in ("chip (serial)", "tile (serial)", "core (parallel)", "mvmu", "vfu", "edram", "noc"):
+        assert name in text
+    assert "100.0%" in text and "pJ" in text and "um²" in text
+    assert str(_chip_report()) == hj.format_report(_chip_report())
+
+
+def test_format_report_rejects_batches_with_a_hint():
+    batched = jax.vmap(lambda s: hj.Report({"x": A * s}))(jnp.ones(3))
+    with pytest.raises(ValueError, match="batch"):
+        hj.format_report(batched)
+
+
+def test_metrics():
+    # 256 ops for (10 pJ + 1 uW * 2 ns) = 10.002 pJ -> 25.59 TOPS/W
+    np.testing.assert_allclose(hj.tops_per_watt(A), 256 / 10.002e-12 / 1e12, rtol=1e-6)
+    # 256 ops in 2 ns on 100 um² = 0.128 TOPS on 1e-4 mm² -> 1280 TOPS/mm²
+    np.testing.assert_allclose(hj.tops_per_mm2(A), 1280.0, rtol=1e-6)
+    np.testing.assert_allclose(hj.energy_per_op(A), 10.002e-12 / 256, rtol=1e-6)
+
+
+def test_metrics_reject_undefined_concrete_costs_and_return_zero_when_traced():
+    empty = hj.Cost(0.0, 1e-9, 1e-12)
+    with pytest.raises(ValueError, match="ops"):
+        hj.energy_per_op(empty)
+    with pytest.raises(ValueError, match="energy"):
+        hj.tops_per_watt(empty)
+    assert float(jax.jit(lambda e: hj.tops_per_watt(hj.Cost(e, 1e-9, 1e-12, ops=4.0)))(0.0)) == 0.0
