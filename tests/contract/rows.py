@@ -1,64 +1,23 @@
 """The table of public functions that the shared contract suite checks.
 
-Each row names a function, example inputs, the differentiable knobs with their documented
-valid ranges (inclusive), the modes it supports and bad inputs that must raise ``ValueError``
-naming the parameter. Adding a component adds rows here (or in a sibling module appended to
-``ROWS``); ``test_contract.py`` runs every check over every row.
-
-A row's ``fn`` is called as ``fn(mode, **inputs)``. Inputs that are not knobs are static: they
-are closed over, never traced. Rows whose function has no ``mode`` use ``modes=(None,)``.
+This module holds the foundation's rows (relaxations, combinators, metrics, tech scaling) and
+collects every sibling module named ``rows_<family>.py`` that defines a list ``ROWS``: adding a
+component family means adding such a module. ``test_contract.py`` runs every check over every
+row; see :class:`ContractRow` for what a row holds.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from typing import Any
-
-import jax.numpy as jnp
+import importlib
+import pkgutil
+from pathlib import Path
 
 import hwjax as hj
 from hwjax import relax
 
+from .contract_row import ContractRow
+
 RELAX_MODES = relax.MODES
-
-
-@dataclasses.dataclass(frozen=True)
-class ContractRow:
-    """One public function under the shared contract.
-
-    Attributes:
-        name: test id.
-        fn: ``fn(mode, **inputs)`` returning a pytree of arrays and/or Costs.
-        inputs: example value of every argument; knob values must lie inside their ranges
-            (not on an edge, so central finite differences stay inside).
-        knobs: knob name -> (low, high) documented valid range, applied elementwise.
-        bad_inputs: (overrides, parameter name) pairs; each override set must raise a
-            ``ValueError`` whose message contains the parameter name. ``"mode"`` may be
-            overridden too.
-        modes: modes the function supports (``(None,)`` when it takes none).
-    """
-
-    name: str
-    fn: Callable[..., Any]
-    inputs: dict[str, Any]
-    knobs: dict[str, tuple[float, float]]
-    bad_inputs: tuple[tuple[dict[str, Any], str], ...] = ()
-    modes: tuple[str | None, ...] = (None,)
-
-    @property
-    def smooth_mode(self) -> str | None:
-        """Mode in which gradients must match finite differences."""
-        return "smooth" if "smooth" in self.modes else self.modes[0]
-
-    def static_inputs(self) -> dict[str, Any]:
-        return {k: v for k, v in self.inputs.items() if k not in self.knobs}
-
-    def knob_inputs(self) -> dict[str, Any]:
-        return {k: jnp.asarray(v) for k, v in self.inputs.items() if k in self.knobs}
-
-    def __str__(self) -> str:
-        return self.name
 
 
 _BAD_MODE = ({"mode": "fuzzy"}, "mode")
@@ -249,3 +208,16 @@ ROWS: list[ContractRow] = [
     _scaling_row("scale_power", hj.scale_power, (45, "LP"), (22, "LP"), (0.0, 1.0)),
     _scaling_row("scale_area", hj.scale_area, (40, "HP"), (12, "HP"), (0.0, 1e-6)),
 ]
+
+
+def _family_rows() -> list[ContractRow]:
+    """Rows of every ``rows_<family>.py`` module beside this one, in name order."""
+    rows = []
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]))
+    for name in names:
+        if name.startswith("rows_"):
+            rows += importlib.import_module(f"{__package__}.{name}").ROWS
+    return rows
+
+
+ROWS += _family_rows()

@@ -1,0 +1,47 @@
+"""One row of the shared contract suite: a public function and how to exercise it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax.numpy as jnp
+
+
+@dataclasses.dataclass(frozen=True)
+class ContractRow:
+    """One public function under the shared contract.
+
+    Attributes:
+        name: test id.
+        fn: ``fn(mode, **inputs)`` returning a pytree of arrays and/or Costs.
+        inputs: example value of every argument; knob values must lie inside their ranges
+            (not on an edge, so central finite differences stay inside).
+        knobs: knob name -> (low, high) documented valid range, applied elementwise.
+        bad_inputs: (overrides, parameter name) pairs; each override set must raise a
+            ``ValueError`` whose message contains the parameter name. ``"mode"`` may be
+            overridden too.
+        modes: modes the function supports (``(None,)`` when it takes none).
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    inputs: dict[str, Any]
+    knobs: dict[str, tuple[float, float]]
+    bad_inputs: tuple[tuple[dict[str, Any], str], ...] = ()
+    modes: tuple[str | None, ...] = (None,)
+
+    @property
+    def smooth_mode(self) -> str | None:
+        """Mode in which gradients must match finite differences."""
+        return "smooth" if "smooth" in self.modes else self.modes[0]
+
+    def static_inputs(self) -> dict[str, Any]:
+        return {k: v for k, v in self.inputs.items() if k not in self.knobs}
+
+    def knob_inputs(self) -> dict[str, Any]:
+        return {k: jnp.asarray(v) for k, v in self.inputs.items() if k in self.knobs}
+
+    def __str__(self) -> str:
+        return self.name
