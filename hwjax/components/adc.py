@@ -27,7 +27,10 @@ dynamic and 0.025 mW of leakage power per bit, 0.0012 mm²; the simulator charge
 
 **TIMON calibration**: TIMON's law (dissertation section 6.4.3, Fig. 6.8) that energy and
 latency per conversion grow about quadratically with resolution up to 8 bits and exponentially
-beyond: both follow ``g(N) = N² + N_x² 4^(N - N_x)`` (the two terms equal at ``N_x = 9``),
+beyond: both follow ``g(N) = N² + N_x² 4^(N - N_x)`` (the two terms equal at ``N_x = 8``, so one
+more bit costs just under 2x below 8 bits and well over 2x above: together with Figs. 6.9 and
+6.10 this places the crossover, since widening the dot product to 128 rows still pays while
+a second stream or slice bit on top of it does not),
 anchored to the survey SAR at 8 bits and to TIMON's ADC area (Table 6.3: 32 ADCs 0.1056 mm² at
 45 nm for its 7-bit K64 resolution). Here ``sample_rate`` is the rate of the 8-bit reference.
 
@@ -82,7 +85,7 @@ PUMA_ENERGY_WINDOW = 1 * u.ns  # hw_stats.py charges pow_dyn x 1 ns per conversi
 # log2(64) + 1 = 7 bits (section 6.4.3: log2(d) + t*l with t = l = 1).
 TIMON_ADC_AREA = 0.1056 * u.mm2 / 32
 TIMON_ADC_BITS = 7.0
-TIMON_CROSSOVER_BITS = 9.0
+TIMON_CROSSOVER_BITS = 8.0
 
 # figures.md 3.2: TIMELY charging comparator, 65 nm: 0.0417 pJ, 40 um² (flash ADC unit).
 COMPARATOR_TECH = Tech(65, 1.1)
@@ -167,7 +170,7 @@ def _flash_area(bits, tech: Tech):
 
 
 def timon_law(bits):
-    """TIMON's resolution law ``g(N) = N² + N_x² 4^(N - N_x)`` (dimensionless, ``N_x = 9``).
+    """TIMON's resolution law ``g(N) = N² + N_x² 4^(N - N_x)`` (dimensionless, ``N_x = 8``).
 
     About quadratic below 8 bits and exponential (x4 per bit) above the crossover.
     """
