@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hwjax import Tech
-from hwjax.components import adc, crossbar, dac, digital, noc
+from hwjax.components import adc, crossbar, dac, digital, memory, noc, regfile, sram_cim
 
 Knobs = dict[str, jax.Array]
 
@@ -93,6 +93,45 @@ def _noc_knobs(rng, batch):
     }
 
 
+def _sram_cim(k: Knobs):
+    return sram_cim.mvm(sram_cim.SRAMCIMBank(dp_width=k["dp_width"], adcs=k["adcs"], tech=Tech(45, k["vdd"])))
+
+
+def _sram_cim_knobs(rng, batch):
+    return {
+        "dp_width": _log_uniform(rng, batch, 4, 128),
+        "adcs": _uniform(rng, batch, 8, 64),
+        "vdd": _uniform(rng, batch, 0.8, 1.1),
+    }
+
+
+def _memory(k: Knobs):
+    buffer = memory.Memory(k["capacity_bytes"], k["width_bits"], banks=k["banks"], kind="edram")
+    return memory.access(buffer, k["bits"])
+
+
+def _memory_knobs(rng, batch):
+    return {
+        "capacity_bytes": _log_uniform(rng, batch, 4096, 1 << 20),
+        "width_bits": _uniform(rng, batch, 32, 512),
+        "banks": _uniform(rng, batch, 1, 4),
+        "bits": _uniform(rng, batch, 16, 8192),
+    }
+
+
+def _regfile(k: Knobs):
+    rf = regfile.PumaRegisterFile(xbar_size=k["xbar_size"], xbars_per_core=k["xbars_per_core"])
+    return regfile.rf_access(rf, k["bits"])
+
+
+def _regfile_knobs(rng, batch):
+    return {
+        "xbar_size": _uniform(rng, batch, 64, 256),
+        "xbars_per_core": _uniform(rng, batch, 1, 8),
+        "bits": _uniform(rng, batch, 16, 4096),
+    }
+
+
 #: family -> (main cost of one configuration, sampler of a batch of configurations)
 FAMILIES: dict[str, tuple[Callable[[Knobs], object], Callable]] = {
     "adc (SAR conversion)": (_adc, _adc_knobs),
@@ -100,6 +139,9 @@ FAMILIES: dict[str, tuple[Callable[[Knobs], object], Callable]] = {
     "crossbar (MVM)": (_crossbar, _crossbar_knobs),
     "digital (MAC)": (_digital, _digital_knobs),
     "noc (transfer)": (_noc, _noc_knobs),
+    "sram_cim (TIMON input vector)": (_sram_cim, _sram_cim_knobs),
+    "memory (eDRAM access)": (_memory, _memory_knobs),
+    "regfile (PUMA RF access)": (_regfile, _regfile_knobs),
 }
 
 

@@ -1,11 +1,18 @@
 """hwjax: energy, latency, area and accuracy of in-memory-computing hardware as pure,
 jit-compiled, differentiable JAX functions.
 
-The public API is re-exported here flatly; submodules (``hwjax.relax``, ``hwjax.units``,
-``hwjax.tech``, ``hwjax.validate``) are also available by name.
+The public API is re-exported here flatly: the Cost algebra, technology scaling and the
+main component classes. Action functions live in their family's module, since families share
+action names (``hwjax.components.adc.conversion``, ``hwjax.components.dac.conversion``).
 """
 
-from hwjax import relax, tech, units, validate
+from hwjax import components, devices, relax, tech, units, validate
+from hwjax.components.adc import ADC
+from hwjax.components.crossbar import Crossbar
+from hwjax.components.dac import DAC
+from hwjax.components.memory import EnvmArray, Memory
+from hwjax.components.noc import NoC
+from hwjax.components.sram_cim import SRAMCIMBank
 from hwjax.cost import (
     Cost,
     Report,
@@ -19,6 +26,7 @@ from hwjax.cost import (
     tops_per_watt,
     total,
 )
+from hwjax.devices import Device
 from hwjax.tech import (
     Tech,
     area_factor,
@@ -34,10 +42,20 @@ from hwjax.units import format_si
 __version__ = "0.1.0"
 
 __all__ = [
+    "ADC",
+    "DAC",
     "Cost",
+    "Crossbar",
+    "Device",
+    "EnvmArray",
+    "Memory",
+    "NoC",
     "Report",
+    "SRAMCIMBank",
     "Tech",
     "area_factor",
+    "components",
+    "devices",
     "energy_per_op",
     "format_report",
     "format_si",

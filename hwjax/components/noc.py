@@ -72,6 +72,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -214,7 +215,9 @@ class NoC:
             self._check_load()
 
     def _check_load(self) -> None:
-        saturation = np.asarray(saturation_rate(self, mode="exact"))
+        # Concrete fields stay concrete under an outer jit only if evaluated eagerly here.
+        with jax.ensure_compile_time_eval():
+            saturation = np.asarray(saturation_rate(self, mode="exact"))
         rate = np.asarray(self.injection_rate)
         if np.any(rate >= RHO_MAX * saturation):
             lowest = float(np.min(saturation))

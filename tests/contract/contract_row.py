@@ -33,6 +33,11 @@ class ContractRow:
     modes: tuple[str | None, ...] = (None,)
 
     @property
+    def default_mode(self) -> str | None:
+        """The mode a user gets by default: ``"ste"`` where the function has modes."""
+        return "ste" if "ste" in self.modes else self.modes[0]
+
+    @property
     def smooth_mode(self) -> str | None:
         """Mode in which gradients must match finite differences."""
         return "smooth" if "smooth" in self.modes else self.modes[0]
