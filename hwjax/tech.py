@@ -219,6 +219,13 @@ class Tech:
         return nominal_vdd(self.node_nm, self.flavor)
 
 
+def check_tech(tech, name: str = "tech") -> Tech:
+    """Return ``tech`` if it is a :class:`Tech`; otherwise raise ``ValueError`` naming ``name``."""
+    if not isinstance(tech, Tech):
+        raise ValueError(f"{name} must be a hwjax.Tech, got {type(tech).__name__}")
+    return tech
+
+
 @functools.cache
 def _shifted_coefficients(key: str, first: int, last: int) -> tuple[float, ...]:
     """Coefficients of one fitted polynomial in powers of ``(V - V_nominal)``, highest first.
@@ -236,8 +243,7 @@ def _shifted_coefficients(key: str, first: int, last: int) -> tuple[float, ...]:
 
 def _polynomial_factor(tech: Tech, first: int, last: int):
     """One fitted polynomial (coefficients ``first:last``) at ``tech.vdd``, node-interpolated."""
-    if not isinstance(tech, Tech):
-        raise ValueError(f"expected a Tech, got {type(tech).__name__}")
+    check_tech(tech)
     vdd = tech.checked_vdd()
     larger, smaller, weight = _bracket(tech.node_nm)
 
@@ -315,7 +321,6 @@ def area_factor(src_nm: float, dst_nm: float) -> float:
 
 def scale_area(x, src: Tech, dst: Tech):
     """Area ``x`` (m², any shape) at ``src`` moved to ``dst`` (independent of supply voltage)."""
-    for name, tech in (("src", src), ("dst", dst)):
-        if not isinstance(tech, Tech):
-            raise ValueError(f"{name} must be a Tech, got {type(tech).__name__}")
+    check_tech(src, "src")
+    check_tech(dst, "dst")
     return _check_value(x) * area_factor(src.node_nm, dst.node_nm)

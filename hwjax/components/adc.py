@@ -49,7 +49,7 @@ from hwjax import relax, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.cost import Cost
-from hwjax.tech import Tech, scale_area, scale_delay, scale_energy
+from hwjax.tech import Tech, check_tech, scale_area, scale_delay, scale_energy
 
 KINDS = ("sar", "flash", "tunable_sar")
 CALIBRATIONS = ("survey", "puma", "timon")
@@ -139,8 +139,7 @@ class ADC:
         validate.check_choice("calibration", self.calibration, CALIBRATIONS)
         if self.kind == "flash" and self.calibration != "survey":
             raise ValueError(f"calibration={self.calibration!r} describes SAR ADCs; flash ADCs use 'survey'")
-        if not isinstance(self.tech, Tech):
-            raise ValueError(f"tech must be a hwjax.Tech, got {type(self.tech).__name__}")
+        check_tech(self.tech)
         bits = validate.check_range("bits", self.bits, *BITS_RANGE)
         rate = validate.check_range("sample_rate", self.sample_rate, *SAMPLE_RATE_RANGE, unit="Hz")
         object.__setattr__(self, "bits", bits)

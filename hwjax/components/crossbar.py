@@ -61,7 +61,7 @@ from hwjax._pytree import pytree_dataclass
 from hwjax.cost import Cost
 from hwjax.devices import Device
 from hwjax.devices import device as device_preset
-from hwjax.tech import Tech
+from hwjax.tech import Tech, check_tech
 from hwjax.units import fF, nm, um
 
 #: Wire capacitance per unit length, F/m: the usual ~0.2 fF/um of on-chip wires (Weste and
@@ -141,8 +141,7 @@ class Crossbar:
             self._set("device", device_preset(self.device))
         if not isinstance(self.device, Device):
             raise ValueError(f"device must be a Device or a preset name, got {type(self.device).__name__}")
-        if not isinstance(self.tech, Tech):
-            raise ValueError(f"tech must be a Tech, got {type(self.tech).__name__}")
+        check_tech(self.tech)
 
     def _max_bits(self) -> float:
         bits = self.device.bits_per_cell

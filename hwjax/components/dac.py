@@ -68,7 +68,7 @@ from hwjax import relax, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.cost import Cost, parallel, repeat, replicate
-from hwjax.tech import Tech, scale_area, scale_energy, scale_power
+from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
 
 BITS_RANGE = (1.0, 16.0)
 SAMPLE_RATE_RANGE = (1e3, 1e11)  # Hz
@@ -145,8 +145,7 @@ class DAC:
 
     def __post_init__(self):
         validate.check_choice("calibration", self.calibration, tuple(CALIBRATIONS))
-        if not isinstance(self.tech, Tech):
-            raise ValueError(f"tech must be a hwjax.Tech, got {type(self.tech).__name__}")
+        check_tech(self.tech)
         beta = CALIBRATIONS[self.calibration].beta if self.beta is None else self.beta
         object.__setattr__(self, "beta", validate.check_positive("beta", beta, unit="F"))
         object.__setattr__(self, "bits", validate.check_range("bits", self.bits, *BITS_RANGE))

@@ -55,7 +55,7 @@ from hwjax import relax, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.cost import Cost, serial
-from hwjax.tech import Tech, scale_area, scale_delay, scale_energy, scale_power
+from hwjax.tech import Tech, check_tech, scale_area, scale_delay, scale_energy, scale_power
 
 NUMBER_FORMATS = ("int", "fixed", "float")
 INT_BITS_RANGE = (1.0, 64.0)
@@ -142,11 +142,6 @@ ENERGY_LAWS = _fit_laws(_INT_ADD_ENERGY, _INT_MUL_ENERGY, _FP_ADD_ENERGY, _FP_MU
 AREA_LAWS = _fit_laws(_INT_ADD_AREA, _INT_MUL_AREA, _FP_ADD_AREA, _FP_MUL_AREA)
 
 
-def _check_tech(tech) -> None:
-    if not isinstance(tech, Tech):
-        raise ValueError(f"tech must be a hwjax.Tech, got {type(tech).__name__}")
-
-
 def _check_cycle(unit) -> None:
     """Validate an optional clock period (``None`` keeps the technology-scaled default)."""
     if unit.cycle is not None:
@@ -199,7 +194,7 @@ class ArithmeticUnit:
 
     def __post_init__(self):
         validate.check_choice("number_format", self.number_format, NUMBER_FORMATS)
-        _check_tech(self.tech)
+        check_tech(self.tech)
         _check_cycle(self)
         if self.number_format == "float":
             self._check_float()
@@ -343,7 +338,7 @@ PUMA_CONTROL_ACTIVITY = 0.2
 
 
 def _check_lanes(unit) -> None:
-    _check_tech(unit.tech)
+    check_tech(unit.tech)
     _check_cycle(unit)
     object.__setattr__(unit, "width", validate.check_range("width", unit.width, low=1.0))
 
@@ -427,7 +422,7 @@ class ScalarUnit:
     cycle: Any = None
 
     def __post_init__(self):
-        _check_tech(self.tech)
+        check_tech(self.tech)
         _check_cycle(self)
 
 
@@ -448,7 +443,7 @@ class ControlUnit:
 
     def __post_init__(self):
         validate.check_choice("level", self.level, CONTROL_LEVELS)
-        _check_tech(self.tech)
+        check_tech(self.tech)
         _check_cycle(self)
         activity = validate.check_range("activity", self.activity, 0.0, 1.0, low_open=True)
         object.__setattr__(self, "activity", activity)

@@ -61,7 +61,7 @@ import numpy as np
 from hwjax import relax, validate
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.cost import Cost
-from hwjax.tech import Tech, area_factor, scale_area, scale_delay, scale_energy, scale_power
+from hwjax.tech import Tech, area_factor, check_tech, scale_area, scale_delay, scale_energy, scale_power
 from hwjax.units import KiB, fJ, mm2, ms, ns, pJ, um2
 
 KINDS = ("sram", "edram")
@@ -128,8 +128,7 @@ class Memory:
     def __post_init__(self):
         validate.check_choice("kind", self.kind, KINDS)
         validate.check_choice("calibration", self.calibration, CALIBRATIONS)
-        if not isinstance(self.tech, Tech):
-            raise ValueError(f"tech must be a Tech, got {type(self.tech).__name__}")
+        check_tech(self.tech)
         for name, (low, high) in (
             ("capacity_bytes", _CAPACITY_RANGE),
             ("width_bits", _WIDTH_RANGE),
@@ -411,8 +410,7 @@ class EnvmArray:
         device = _device(self.technology)
         if self.tech is None:
             object.__setattr__(self, "tech", Tech(device.node_nm))
-        if not isinstance(self.tech, Tech):
-            raise ValueError(f"tech must be a Tech, got {type(self.tech).__name__}")
+        check_tech(self.tech)
         if self.level_sigma is None:
             if device.mlc3_misread is None:
                 raise ValueError(

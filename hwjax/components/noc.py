@@ -80,7 +80,7 @@ from hwjax import relax, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass
 from hwjax.cost import Cost
-from hwjax.tech import Tech, scale_area, scale_energy, scale_power
+from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
 
 #: Node of the PUMA simulator's and ISAAC's numbers (figures.md 1: 32 nm, vdd 0.9 V).
 PUMA_TECH = Tech(32, 0.9, "HP")
@@ -137,11 +137,6 @@ def _router_law(law: tuple[float, float], ports, flit_bits):
     return law[0] * width + law[1] * width**2
 
 
-def _check_tech(tech) -> None:
-    if not isinstance(tech, Tech):
-        raise ValueError(f"tech must be a hwjax.Tech, got {type(tech).__name__}")
-
-
 @pytree_dataclass
 class NoC:
     """A concentrated-mesh network on chip (a pytree; every field but ``tech`` is a knob).
@@ -181,7 +176,7 @@ class NoC:
     tech: Tech = PUMA_TECH
 
     def __post_init__(self):
-        _check_tech(self.tech)
+        check_tech(self.tech)
         checks = {
             "tiles": dict(low=1.0, high=1e6),
             "concentration": dict(low=1.0, high=64.0),
@@ -403,7 +398,7 @@ class ChipLink:
     tech: Tech = PUMA_TECH
 
     def __post_init__(self):
-        _check_tech(self.tech)
+        check_tech(self.tech)
         checks = {
             "bandwidth": dict(low=1e8, high=1e13, unit="bit/s"),
             "links": dict(low=1.0, high=64.0),

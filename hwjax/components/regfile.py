@@ -34,7 +34,7 @@ from hwjax import relax, validate
 from hwjax._pytree import pytree_dataclass
 from hwjax.components import memory
 from hwjax.cost import Cost
-from hwjax.tech import Tech
+from hwjax.tech import Tech, check_tech
 
 OPS = memory.OPS
 #: TIMON's evaluation node: IBM 45 nm SOI (dissertation section 6.7).
@@ -66,8 +66,7 @@ class PumaRegisterFile:
             ("word_bits", 4.0, 64.0),
         ):
             object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
-        if not isinstance(self.tech, Tech):
-            raise ValueError(f"tech must be a Tech, got {type(self.tech).__name__}")
+        check_tech(self.tech)
 
 
 def puma_rf_words(rf: PumaRegisterFile):
@@ -156,8 +155,7 @@ class GpgpuRegisterFile:
             ("clock_hz", 1e8, 5e9),
         ):
             object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
-        if not isinstance(self.tech, Tech):
-            raise ValueError(f"tech must be a Tech, got {type(self.tech).__name__}")
+        check_tech(self.tech)
 
 
 def gpgpu_sub_bank(rf: GpgpuRegisterFile) -> memory.Memory:

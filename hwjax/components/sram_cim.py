@@ -85,7 +85,7 @@ from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, dac
 from hwjax.cost import Cost, Report, total
-from hwjax.tech import Tech, scale_area, scale_energy, scale_power
+from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
 
 ADC_KINDS = ("sar", "tunable_sar")
 ADC_BITS_RANGE = adc.BITS_RANGE
@@ -212,8 +212,7 @@ _KNOB_RANGES = (
 
 def _check_structure(bank: SRAMCIMBank) -> None:
     validate.check_choice("adc_kind", bank.adc_kind, ADC_KINDS)
-    if not isinstance(bank.tech, Tech):
-        raise ValueError(f"tech must be a hwjax.Tech, got {type(bank.tech).__name__}")
+    check_tech(bank.tech)
     for name in ("wordlines", "bitlines"):
         validate.check_range(name, getattr(bank, name), *ARRAY_SIZE_RANGE, integer=True)
     validate.check_range("sub_banks", bank.sub_banks, 1, None, integer=True)
