@@ -1,12 +1,13 @@
 """hwjax: energy, latency, area and accuracy of in-memory-computing hardware as pure,
 jit-compiled, differentiable JAX functions.
 
-The public API is re-exported here flatly: the Cost algebra, technology scaling and the
-main component classes. Action functions live in their family's module, since families share
-action names (``hwjax.components.adc.conversion``, ``hwjax.components.dac.conversion``).
+The public API is re-exported here flatly: the Cost algebra, technology scaling, the main
+component classes, and the ``mapping`` and ``workloads`` modules. Action functions live in their
+family's module, since families share action names (``hwjax.components.adc.conversion``,
+``hwjax.components.dac.conversion``).
 """
 
-from hwjax import components, devices, relax, tech, units, validate
+from hwjax import components, devices, mapping, relax, tech, units, validate, workloads
 from hwjax.components.adc import ADC
 from hwjax.components.crossbar import Crossbar
 from hwjax.components.dac import DAC
@@ -59,6 +60,7 @@ __all__ = [
     "energy_per_op",
     "format_report",
     "format_si",
+    "mapping",
     "nominal_vdd",
     "parallel",
     "relax",
@@ -76,4 +78,5 @@ __all__ = [
     "units",
     "validate",
     "vdd_range",
+    "workloads",
 ]

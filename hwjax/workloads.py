@@ -1,0 +1,1048 @@
+"""Workloads: the layers of a network as the matrix and vector work an accelerator must do.
+
+A layer descriptor (:class:`Dense`, :class:`Conv2d`, :class:`LSTM`, :class:`GEMM`,
+:class:`Embedding`, :class:`Pool2d`, :class:`Elementwise`) says how big a layer is; its
+:meth:`matrix_ops` are the stationary weight matrices it applies to streams of input vectors
+(:class:`MatrixOp`, what a crossbar or CIM bank holds) and its :meth:`vector_ops` the
+elementwise work left for vector units (:class:`VectorOp`). A :class:`Network` is an ordered
+tuple of layers with unique names.
+
+Conventions (all counts are Python ints, **per inference**):
+
+* ``macs``: multiply-accumulates, ``rows * cols * vectors`` summed over matrix ops (an
+  operation count for TOPS is ``2 * macs``).
+* ``weights``: stored parameters that sit in arrays: weight-matrix entries of stationary ops
+  plus embedding tables. Biases and normalisation parameters are **not** counted; they live in
+  the vector units (PUMA adds them in the VFU). Published parameter totals that include biases
+  are compared with that stated in the tests.
+* ``input_elements`` / ``output_elements``: activation elements read and written by the layer.
+
+Every descriptor is a frozen dataclass registered as a pytree with **no leaves** (every field
+is static), so a workload passes through ``jax.jit`` as structure, is hashable, and a cost
+model ``jax.jit(model)(config, network)`` recompiles only when the workload changes. Sizes are
+validated when a layer is built: a bad value raises ``ValueError`` naming the field and the
+allowed range.
+
+:func:`from_flax` derives a :class:`Network` from a Flax NNX module by tracing it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+import jax
+
+from hwjax._pytree import pytree_dataclass, static_field
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+VECTOR_KINDS = ("relu", "sigmoid", "tanh", "add", "mul", "max", "softmax", "copy")
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers (sizes are static structure: traced values are rejected, never clamped)
+
+
+def _check_int(owner: str, name: str, value: Any, low: int = 1) -> int:
+    """Return ``value`` as an int >= ``low`` or raise ``ValueError`` naming the field."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{owner}: {name}={value!r} must be a Python int in the allowed range [{low}, inf)"
+            " (workload sizes are static structure, not traced values)"
+        )
+    if value < low:
+        raise ValueError(f"{owner}: {name}={value} is outside the allowed range [{low}, inf)")
+    return int(value)
+
+
+def _check_pair(owner: str, name: str, value: Any, low: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints (height, width), each >= ``low``, as a tuple."""
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise ValueError(f"{owner}: {name}={value!r} must be an int or a pair (height, width)")
+        return (
+            _check_int(owner, f"{name}[0]", value[0], low),
+            _check_int(owner, f"{name}[1]", value[1], low),
+        )
+    v = _check_int(owner, name, value, low)
+    return (v, v)
+
+
+def _check_choice(owner: str, name: str, value: Any, choices: tuple) -> Any:
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{owner}: {name}={value!r} is not one of the valid choices: {valid}")
+    return value
+
+
+def _check_name(owner: str, name: Any) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"{owner}: name={name!r} must be a str")
+    return name
+
+
+def _set(obj: Any, **values: Any) -> None:
+    for key, value in values.items():
+        object.__setattr__(obj, key, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Operations
+
+
+@pytree_dataclass
+class MatrixOp:
+    """One weight matrix applied to a stream of input vectors: ``y = W^T x`` ``vectors`` times.
+
+    Attributes:
+        name: label, e.g. ``"conv1_1"``, ``"lstm0.gates"``, ``"lstm0.projection"``.
+        rows: K, input-vector length = weight-matrix rows (mapped to array rows).
+        cols: N, outputs = weight-matrix columns (mapped to array columns).
+        vectors: input vectors (MVMs) per inference: conv output pixels, LSTM steps, GEMM M.
+        input_reuse: fraction in [0, 1) of each vector's elements shared with the previous
+            vector; a k x k sliding window with stride s shares ``(k - s) / k`` (0.8 for k = 5,
+            s = 1; dissertation 3.2.3), which input shuffling exploits.
+        stationary: False when both operands are activations (attention scores): the "weights"
+            change on every use, so nothing stays resident in the array.
+    """
+
+    name: str = static_field()
+    rows: int = static_field()
+    cols: int = static_field()
+    vectors: int = static_field()
+    input_reuse: float = static_field(0.0)
+    stationary: bool = static_field(True)
+
+    def __post_init__(self):
+        _check_name("MatrixOp", self.name)
+        _set(
+            self,
+            rows=_check_int("MatrixOp", "rows", self.rows),
+            cols=_check_int("MatrixOp", "cols", self.cols),
+            vectors=_check_int("MatrixOp", "vectors", self.vectors),
+        )
+        reuse = self.input_reuse
+        if isinstance(reuse, bool) or not isinstance(reuse, numbers.Real) or not 0.0 <= reuse < 1.0:
+            raise ValueError(f"MatrixOp: input_reuse={reuse!r} is outside the allowed range [0, 1)")
+        if not isinstance(self.stationary, bool):
+            raise ValueError(f"MatrixOp: stationary={self.stationary!r} must be True or False")
+        _set(self, input_reuse=float(reuse))
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per inference: ``rows * cols * vectors``."""
+        return self.rows * self.cols * self.vectors
+
+    @property
+    def weights(self) -> int:
+        """Resident weights: ``rows * cols`` when stationary, else 0."""
+        return self.rows * self.cols if self.stationary else 0
+
+
+@pytree_dataclass
+class VectorOp:
+    """Elementwise work for vector units (PUMA's VFU): ``elements`` operations of ``kind``."""
+
+    name: str = static_field()
+    kind: str = static_field()
+    elements: int = static_field()
+
+    def __post_init__(self):
+        _check_name("VectorOp", self.name)
+        _check_choice("VectorOp", "kind", self.kind, VECTOR_KINDS)
+        _set(self, elements=_check_int("VectorOp", "elements", self.elements))
+
+
+# --------------------------------------------------------------------------------------------
+# Layers
+
+
+class _Layer:
+    """Shared behaviour of layer descriptors (each subclass defines its ops)."""
+
+    @property
+    def label(self) -> str:
+        """The layer's name, or its lower-case type name while it has none."""
+        return self.name or type(self).__name__.lower()
+
+    def matrix_ops(self) -> tuple[MatrixOp, ...]:
+        return ()
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        return ()
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per inference."""
+        return sum(op.macs for op in self.matrix_ops())
+
+    @property
+    def weights(self) -> int:
+        """Stored weights (biases excluded)."""
+        return sum(op.weights for op in self.matrix_ops())
+
+    def _activation_ops(self, activation: str | None, elements: int) -> tuple[VectorOp, ...]:
+        if activation is None:
+            return ()
+        return (VectorOp(f"{self.label}.{activation}", activation, elements),)
+
+
+def _check_activation(owner: str, activation: Any) -> None:
+    _check_choice(owner, "activation", activation, (*ACTIVATIONS, None))
+
+
+@pytree_dataclass
+class Dense(_Layer):
+    """Fully connected layer: an ``in_features x out_features`` matrix applied to ``vectors``
+    input vectors per inference (1 for an MLP at batch 1, the sequence length for a layer
+    applied at every step of a sequence)."""
+
+    in_features: int = static_field()
+    out_features: int = static_field()
+    vectors: int = static_field(1)
+    activation: str | None = static_field("relu")
+    name: str = static_field("")
+
+    def __post_init__(self):
+        _check_name("Dense", self.name)
+        _check_activation("Dense", self.activation)
+        _set(
+            self,
+            in_features=_check_int("Dense", "in_features", self.in_features),
+            out_features=_check_int("Dense", "out_features", self.out_features),
+            vectors=_check_int("Dense", "vectors", self.vectors),
+        )
+
+    def matrix_ops(self) -> tuple[MatrixOp, ...]:
+        return (MatrixOp(self.label, self.in_features, self.out_features, self.vectors),)
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        return self._activation_ops(self.activation, self.output_elements)
+
+    @property
+    def input_elements(self) -> int:
+        return self.in_features * self.vectors
+
+    @property
+    def output_elements(self) -> int:
+        return self.out_features * self.vectors
+
+
+def _conv_padding(owner: str, padding: Any) -> Any:
+    """Normalise padding: "same", "valid", an int, or explicit ((top, bottom), (left, right))."""
+    if isinstance(padding, str):
+        return _check_choice(owner, "padding", padding, ("same", "valid"))
+    if isinstance(padding, tuple | list):
+        pairs = tuple(padding)
+        if len(pairs) != 2 or any(not isinstance(p, tuple | list) or len(p) != 2 for p in pairs):
+            raise ValueError(
+                f"{owner}: padding={padding!r} must be 'same', 'valid', an int or "
+                "((top, bottom), (left, right))"
+            )
+        return tuple(
+            (_check_int(owner, "padding", lo, 0), _check_int(owner, "padding", hi, 0)) for lo, hi in pairs
+        )
+    return _check_int(owner, "padding", padding, 0)
+
+
+def _output_size(size: int, kernel: int, stride: int, padding: Any, axis: int) -> int | None:
+    """Output length along one axis, or None when the kernel overhangs the padded input."""
+    if padding == "same":
+        return -(-size // stride)
+    if padding == "valid":
+        lo = hi = 0
+    elif isinstance(padding, tuple):
+        lo, hi = padding[axis]
+    else:
+        lo = hi = padding
+    padded = size + lo + hi
+    return None if kernel > padded else (padded - kernel) // stride + 1
+
+
+def _output_hw(owner: str, input_hw, kernel_hw, stride_hw, padding) -> tuple[int, int]:
+    out = []
+    for axis in range(2):
+        size = _output_size(input_hw[axis], kernel_hw[axis], stride_hw[axis], padding, axis)
+        if size is None:
+            raise ValueError(
+                f"{owner}: kernel_size={kernel_hw} is larger than the padded input (input_hw={input_hw}, "
+                f"padding={padding!r}); allowed kernel size along axis {axis} is [1, padded input size]"
+            )
+        out.append(size)
+    return (out[0], out[1])
+
+
+@pytree_dataclass
+class Conv2d(_Layer):
+    """2-D convolution, mapped as one matrix of ``k*k*in_channels/groups`` rows and
+    ``out_channels`` columns applied at every output pixel (im2col).
+
+    ``padding`` is ``"same"`` (output ``ceil(H / stride)``), ``"valid"`` (0), an int ``p``
+    (output ``floor((H + 2p - k) / stride) + 1``) or explicit ``((top, bottom), (left, right))``.
+    ``kernel_size`` and ``stride`` may be ints or (height, width) pairs. ``batch`` counts
+    images per inference (:func:`from_flax` sets it from the example input); ``groups`` is the
+    feature-group count (``in_channels`` for a depthwise convolution: each output channel then
+    reads only its own ``k*k`` inputs, and ``rows`` shrinks accordingly).
+    """
+
+    in_channels: int = static_field()
+    out_channels: int = static_field()
+    kernel_size: Any = static_field()
+    input_hw: tuple[int, int] = static_field()
+    stride: Any = static_field(1)
+    padding: Any = static_field("same")
+    activation: str | None = static_field("relu")
+    name: str = static_field("")
+    batch: int = static_field(1)
+    groups: int = static_field(1)
+
+    def __post_init__(self):
+        owner = "Conv2d"
+        _check_name(owner, self.name)
+        _check_activation(owner, self.activation)
+        kernel = _check_pair(owner, "kernel_size", self.kernel_size)
+        stride = _check_pair(owner, "stride", self.stride)
+        _set(
+            self,
+            in_channels=_check_int(owner, "in_channels", self.in_channels),
+            out_channels=_check_int(owner, "out_channels", self.out_channels),
+            kernel_size=kernel[0] if kernel[0] == kernel[1] else kernel,
+            stride=stride[0] if stride[0] == stride[1] else stride,
+            input_hw=_check_pair(owner, "input_hw", self.input_hw),
+            padding=_conv_padding(owner, self.padding),
+            batch=_check_int(owner, "batch", self.batch),
+            groups=_check_int(owner, "groups", self.groups),
+        )
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(
+                f"Conv2d: groups={self.groups} must divide in_channels={self.in_channels} "
+                f"and out_channels={self.out_channels}"
+            )
+        _output_hw(owner, self.input_hw, kernel, stride, self.padding)
+
+    @property
+    def kernel_hw(self) -> tuple[int, int]:
+        """Kernel (height, width)."""
+        return _check_pair("Conv2d", "kernel_size", self.kernel_size)
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        """Stride (height, width)."""
+        return _check_pair("Conv2d", "stride", self.stride)
+
+    @property
+    def output_hw(self) -> tuple[int, int]:
+        """Output (height, width)."""
+        return _output_hw("Conv2d", self.input_hw, self.kernel_hw, self.stride_hw, self.padding)
+
+    @property
+    def input_reuse(self) -> float:
+        """Fraction of a window's inputs shared with the next window along a row:
+        ``max(k - stride, 0) / k`` (dissertation 3.2.3)."""
+        k, s = self.kernel_hw[1], self.stride_hw[1]
+        return max(k - s, 0) / k
+
+    def matrix_ops(self) -> tuple[MatrixOp, ...]:
+        kh, kw = self.kernel_hw
+        oh, ow = self.output_hw
+        rows = kh * kw * (self.in_channels // self.groups)
+        vectors = oh * ow * self.batch
+        return (MatrixOp(self.label, rows, self.out_channels, vectors, self.input_reuse),)
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        return self._activation_ops(self.activation, self.output_elements)
+
+    @property
+    def input_elements(self) -> int:
+        return self.in_channels * self.input_hw[0] * self.input_hw[1] * self.batch
+
+    @property
+    def output_elements(self) -> int:
+        oh, ow = self.output_hw
+        return self.out_channels * oh * ow * self.batch
+
+
+@pytree_dataclass
+class LSTM(_Layer):
+    """LSTM layer run for ``sequence_length`` steps.
+
+    The four gate matrices are stacked into one ``"gates"`` matrix of
+    ``input_size + (projection or cells)`` rows and ``4 * cells`` columns (input and recurrent
+    state concatenated). ``projection > 0`` adds an LSTMP ``"projection"`` matrix
+    (``cells x projection``) whose output is the recurrent state. Per step the vector units do
+    3 sigmoid gates and 2 tanh (``3*cells`` sigmoid, ``2*cells`` tanh), 3 products and one sum.
+    """
+
+    input_size: int = static_field()
+    cells: int = static_field()
+    projection: int = static_field(0)
+    sequence_length: int = static_field(1)
+    name: str = static_field("")
+
+    def __post_init__(self):
+        _check_name("LSTM", self.name)
+        _set(
+            self,
+            input_size=_check_int("LSTM", "input_size", self.input_size),
+            cells=_check_int("LSTM", "cells", self.cells),
+            projection=_check_int("LSTM", "projection", self.projection, low=0),
+            sequence_length=_check_int("LSTM", "sequence_length", self.sequence_length),
+        )
+
+    @property
+    def state_size(self) -> int:
+        """Recurrent state fed back to the gates: the projection, or the cells."""
+        return self.projection or self.cells
+
+    def matrix_ops(self) -> tuple[MatrixOp, ...]:
+        steps = self.sequence_length
+        gates = MatrixOp(f"{self.label}.gates", self.input_size + self.state_size, 4 * self.cells, steps)
+        if not self.projection:
+            return (gates,)
+        return (gates, MatrixOp(f"{self.label}.projection", self.cells, self.projection, steps))
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        per_step = (("sigmoid", 3), ("tanh", 2), ("mul", 3), ("add", 1))
+        return tuple(
+            VectorOp(f"{self.label}.{kind}", kind, n * self.cells * self.sequence_length)
+            for kind, n in per_step
+        )
+
+    @property
+    def input_elements(self) -> int:
+        return self.input_size * self.sequence_length
+
+    @property
+    def output_elements(self) -> int:
+        return self.state_size * self.sequence_length
+
+
+@pytree_dataclass
+class GEMM(_Layer):
+    """Matrix product ``D[M, N] = A[M, K] B[K, N]`` with ``B`` held in the array (rows = K,
+    cols = N) and the M rows of ``A`` streamed through it. ``stationary=False`` when ``B`` is
+    an activation too (attention scores): nothing is resident and ``weights`` is 0.
+    ``input_elements`` counts ``A``, plus ``B`` when it is not stationary."""
+
+    M: int = static_field()
+    N: int = static_field()
+    K: int = static_field()
+    stationary: bool = static_field(True)
+    name: str = static_field("")
+
+    def __post_init__(self):
+        _check_name("GEMM", self.name)
+        if not isinstance(self.stationary, bool):
+            raise ValueError(f"GEMM: stationary={self.stationary!r} must be True or False")
+        _set(
+            self,
+            M=_check_int("GEMM", "M", self.M),
+            N=_check_int("GEMM", "N", self.N),
+            K=_check_int("GEMM", "K", self.K),
+        )
+
+    def matrix_ops(self) -> tuple[MatrixOp, ...]:
+        return (MatrixOp(self.label, self.K, self.N, self.M, stationary=self.stationary),)
+
+    @property
+    def input_elements(self) -> int:
+        return self.M * self.K + (0 if self.stationary else self.K * self.N)
+
+    @property
+    def output_elements(self) -> int:
+        return self.M * self.N
+
+
+@pytree_dataclass
+class Embedding(_Layer):
+    """Table lookup: ``vocab x dim`` stored weights, ``lookups`` rows copied per inference."""
+
+    vocab: int = static_field()
+    dim: int = static_field()
+    lookups: int = static_field(1)
+    name: str = static_field("")
+
+    def __post_init__(self):
+        _check_name("Embedding", self.name)
+        _set(
+            self,
+            vocab=_check_int("Embedding", "vocab", self.vocab),
+            dim=_check_int("Embedding", "dim", self.dim),
+            lookups=_check_int("Embedding", "lookups", self.lookups),
+        )
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        return (VectorOp(f"{self.label}.copy", "copy", self.dim * self.lookups),)
+
+    @property
+    def weights(self) -> int:
+        return self.vocab * self.dim
+
+    @property
+    def input_elements(self) -> int:
+        return self.lookups
+
+    @property
+    def output_elements(self) -> int:
+        return self.dim * self.lookups
+
+
+@pytree_dataclass
+class Pool2d(_Layer):
+    """Max pooling over ``kernel_size x kernel_size`` windows (``stride`` defaults to the
+    kernel size; ``padding`` is an int, added to each side). The vector work is
+    ``kernel_size**2 - 1`` two-input max operations per output element."""
+
+    channels: int = static_field()
+    input_hw: tuple[int, int] = static_field()
+    kernel_size: int = static_field()
+    stride: int | None = static_field(None)
+    name: str = static_field("")
+    padding: int = static_field(0)
+
+    def __post_init__(self):
+        owner = "Pool2d"
+        _check_name(owner, self.name)
+        kernel = _check_int(owner, "kernel_size", self.kernel_size)
+        stride = kernel if self.stride is None else _check_int(owner, "stride", self.stride)
+        _set(
+            self,
+            channels=_check_int(owner, "channels", self.channels),
+            input_hw=_check_pair(owner, "input_hw", self.input_hw),
+            kernel_size=kernel,
+            stride=stride,
+            padding=_check_int(owner, "padding", self.padding, 0),
+        )
+        _output_hw(owner, self.input_hw, (kernel, kernel), (stride, stride), self.padding)
+
+    @property
+    def output_hw(self) -> tuple[int, int]:
+        k, s = self.kernel_size, self.stride
+        return _output_hw("Pool2d", self.input_hw, (k, k), (s, s), self.padding)
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        comparisons = max(self.kernel_size**2 - 1, 1)
+        return (VectorOp(f"{self.label}.max", "max", self.output_elements * comparisons),)
+
+    @property
+    def input_elements(self) -> int:
+        return self.channels * self.input_hw[0] * self.input_hw[1]
+
+    @property
+    def output_elements(self) -> int:
+        oh, ow = self.output_hw
+        return self.channels * oh * ow
+
+
+@pytree_dataclass
+class Elementwise(_Layer):
+    """Vector-unit-only work: ``elements`` operations of ``kind`` (a residual add, a global
+    average pool as adds, nonlinearities :func:`from_flax` could not attach to a layer)."""
+
+    kind: str = static_field()
+    elements: int = static_field()
+    name: str = static_field("")
+
+    def __post_init__(self):
+        _check_name("Elementwise", self.name)
+        _check_choice("Elementwise", "kind", self.kind, VECTOR_KINDS)
+        _set(self, elements=_check_int("Elementwise", "elements", self.elements))
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        return (VectorOp(self.label, self.kind, self.elements),)
+
+    @property
+    def input_elements(self) -> int:
+        return self.elements
+
+    @property
+    def output_elements(self) -> int:
+        return self.elements
+
+
+LAYER_TYPES = (Dense, Conv2d, LSTM, GEMM, Embedding, Pool2d, Elementwise)
+
+
+# --------------------------------------------------------------------------------------------
+# Network
+
+
+@pytree_dataclass
+class Network:
+    """An ordered tuple of layers with unique names (a layer built without a name is called
+    ``f"{type}{index}"``, e.g. ``"dense0"``, ``"conv2d3"``)."""
+
+    name: str = static_field()
+    layers: tuple = static_field()
+
+    def __post_init__(self):
+        _check_name("Network", self.name)
+        layers = tuple(self.layers) if isinstance(self.layers, tuple | list) else None
+        if not layers:
+            raise ValueError(f"Network: layers={self.layers!r} must be a non-empty tuple of layers")
+        named = []
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, LAYER_TYPES):
+                kinds = ", ".join(t.__name__ for t in LAYER_TYPES)
+                raise ValueError(f"Network: layers[{index}]={layer!r} is not a layer ({kinds})")
+            if not layer.name:
+                layer = dataclasses.replace(layer, name=f"{type(layer).__name__.lower()}{index}")
+            named.append(layer)
+        seen = set()
+        for layer in named:
+            if layer.name in seen:
+                raise ValueError(f"Network {self.name!r}: duplicate layer name {layer.name!r}")
+            seen.add(layer.name)
+        _set(self, layers=tuple(named))
+
+    def __iter__(self) -> Iterator:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, key: int | str):
+        """A layer by position or by name."""
+        if isinstance(key, str):
+            for layer in self.layers:
+                if layer.name == key:
+                    return layer
+            raise KeyError(f"Network {self.name!r} has no layer {key!r}")
+        return self.layers[key]
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per inference."""
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def weights(self) -> int:
+        """Stored weights (biases excluded)."""
+        return sum(layer.weights for layer in self.layers)
+
+    def matrix_ops(self) -> tuple[MatrixOp, ...]:
+        """All matrix ops, in layer order."""
+        return tuple(op for layer in self.layers for op in layer.matrix_ops())
+
+    def vector_ops(self) -> tuple[VectorOp, ...]:
+        """All vector ops, in layer order."""
+        return tuple(op for layer in self.layers for op in layer.vector_ops())
+
+    def summary(self) -> str:
+        """A plain-text table: one row per layer (type, MACs, weights, matrix shapes), then totals."""
+        rows = [("layer", "type", "MACs", "weights", "matrices (rows x cols x vectors)")]
+        for layer in self.layers:
+            shapes = ", ".join(f"{op.rows}x{op.cols}x{op.vectors}" for op in layer.matrix_ops())
+            rows.append((layer.name, type(layer).__name__, f"{layer.macs:,}", f"{layer.weights:,}", shapes))
+        rows.append(("total", "", f"{self.macs:,}", f"{self.weights:,}", ""))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        align = (str.ljust, str.ljust, str.rjust, str.rjust)
+        lines = [
+            "  ".join([*(a(c, w) for a, c, w in zip(align, row[:4], widths, strict=True)), row[4]]).rstrip()
+            for row in rows
+        ]
+        rule = "-" * max(len(line) for line in lines)
+        title = (
+            f"Network {self.name!r}: {len(self.layers)} layers, {self.macs:,} MACs, {self.weights:,} weights"
+        )
+        return "\n".join([title, lines[0], rule, *lines[1:-1], rule, lines[-1]])
+
+
+# --------------------------------------------------------------------------------------------
+# from_flax: derive a Network by tracing a Flax NNX module
+
+
+def from_flax(model: Any, example_input: Any, name: str = "model") -> Network:
+    """Trace a Flax NNX module on ``example_input`` and return its workload.
+
+    The module is split into graph and state (``nnx.split``) and traced with
+    ``jax.make_jaxpr``; every value computed only from state leaves (through reshapes,
+    transposes, casts, slices, ...) is a *parameter*. Then
+
+    * each ``dot_general`` with one parameter operand is a stationary :class:`Dense`:
+      rows = contracted size, cols = the parameter's free (and batch) size, vectors = the
+      activation operand's free size. A parameter used several times (a Python-loop RNN, a
+      module called twice) is one layer whose vectors add up; weights are counted once;
+    * a ``dot_general`` of two activations is a :class:`GEMM` with ``stationary=False``;
+    * each ``conv_general_dilated`` with a parameter kernel is a :class:`Conv2d` (kernel,
+      stride, padding, channels, groups and input size read from the primitive; any layout,
+      NHWC as Flax uses included);
+    * ``scan`` bodies (``nnx.RNN``, ``nnx.scan``, ``lax.scan``, ``fori_loop`` with static
+      bounds) count ``length`` times; a parameter sliced per step (a scan over stacked layer
+      weights) counts as ``length`` distinct matrices;
+    * relu (``max(x, 0)``), sigmoid (``logistic``) and ``tanh`` applied to a layer's output
+      (after a bias add or normalisation) become that layer's ``activation``; others, and
+      max-pooling windows, are collected in trailing :class:`Elementwise` layers.
+
+    The example input's leading (batch) dimension counts into ``vectors``: pass batch 1 for
+    per-inference workloads. Only shapes matter, so the module may be abstract and the input a
+    ``jax.ShapeDtypeStruct``: ``from_flax(nnx.eval_shape(lambda: Model(rngs=nnx.Rngs(0))),
+    jax.ShapeDtypeStruct((1, 224, 224, 3), jnp.float32))`` allocates no weights.
+
+    Layers are named after the parameter path (``"l1"``, ``"cell.ii"``), non-stationary GEMMs
+    ``"gemm0"``, ``"gemm1"``, ..., trailing vector work ``"elementwise.<kind>"``.
+
+    Raises:
+        ValueError: ``model`` is not an ``nnx.Module``; the model cannot be traced on the
+            input; a ``while`` loop (unknown trip count) or a data-dependent ``cond`` holds a
+            matrix product; a convolution is not 2-D, is dilated or has an activation kernel;
+            no matrix product was found.
+    """
+    from flax import nnx  # deferred: flax is needed only here
+
+    if not isinstance(model, nnx.Module):
+        raise ValueError(f"from_flax: model must be a flax.nnx.Module, got {type(model).__name__}")
+    graphdef, state = nnx.split(model)
+    leaves = jax.tree_util.tree_flatten_with_path(state)[0]
+    try:
+        closed = jax.make_jaxpr(lambda s, x: nnx.merge(graphdef, s)(x))(state, example_input)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"from_flax: could not trace the model on example_input: {error}") from error
+    n_state = len(leaves)
+    params = [_Value("param", (_path_name(path),)) for path, _ in leaves]
+    inputs = [_ACT] * (len(closed.jaxpr.invars) - n_state)
+    tracer = _Tracer()
+    tracer.walk(closed.jaxpr, [_CONSTANT_PARAM] * len(closed.consts), params + inputs, 1)
+    return Network(_check_name("from_flax", name), tracer.layers())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Value:
+    """What the tracer knows about one jaxpr variable.
+
+    kind: "param" (from state leaves or captured constants only), "const" (from literals
+    only: zeros, iota), or "act" (depends on the input). ``sources`` names the parameters a
+    param derives from; ``stack`` counts distinct weight slices it stands for (a scan over
+    stacked weights); ``producer`` is ``(layer key, elements)`` for an activation fresh out of
+    a layer (kept through bias adds, normalisation and reshapes) so a nonlinearity can attach.
+    """
+
+    kind: str
+    sources: tuple = ()
+    stack: int = 1
+    producer: tuple | None = None
+
+
+_ACT = _Value("act")
+_CONST = _Value("const")
+_CONSTANT_PARAM = _Value("param", ("constant",))
+
+# Shape-preserving ops through which a layer's output keeps its producer (bias add, batch
+# norm, casts) so the nonlinearity after them is attributed to the layer.
+_PASS_THROUGH = {
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "reshape",
+    "convert_element_type",
+    "squeeze",
+    "expand_dims",
+    "copy",
+}
+_NONLINEAR = {"logistic": "sigmoid", "tanh": "tanh"}
+_WEIGHT_LEAF_NAMES = ("kernel", "weight", "w", "value")
+
+
+def _path_name(path: tuple) -> str:
+    parts = []
+    for key in path:
+        part = getattr(key, "key", getattr(key, "name", getattr(key, "idx", key)))
+        parts.append(str(part))
+    while len(parts) > 1 and parts[-1] in _WEIGHT_LEAF_NAMES:
+        parts.pop()
+    return ".".join(parts)
+
+
+def _size(var: Any) -> int:
+    return math.prod(var.aval.shape)
+
+
+def _combine(values: list[_Value]) -> _Value:
+    """Category of an op's output from its inputs: act wins, then param, then const."""
+    if any(v.kind == "act" for v in values):
+        return _ACT
+    params = [v for v in values if v.kind == "param"]
+    if not params:
+        return _CONST
+    sources = tuple(sorted({s for v in params for s in v.sources}))
+    return _Value("param", sources, max(v.stack for v in params))
+
+
+def _sub_jaxprs(params: dict) -> list[tuple[Any, tuple]]:
+    """(jaxpr, consts) for every sub-jaxpr among a primitive's parameters."""
+    from jax.extend.core import ClosedJaxpr, Jaxpr
+
+    found = []
+    for value in params.values():
+        for item in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(item, ClosedJaxpr):
+                found.append((item.jaxpr, tuple(item.consts)))
+            elif isinstance(item, Jaxpr):
+                found.append((item, ()))
+    return found
+
+
+def _has_matrix_ops(jaxpr: Any) -> bool:
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name in ("dot_general", "conv_general_dilated"):
+            return True
+        if any(_has_matrix_ops(sub) for sub, _ in _sub_jaxprs(eqn.params)):
+            return True
+    return False
+
+
+class _Tracer:
+    """Walks a jaxpr, collecting layer uses (merged per stationary matrix) and vector work."""
+
+    def __init__(self):
+        self._uses: dict[tuple, dict] = {}  # layer key -> spec and accumulated counts
+        self._names: set[str] = set()
+        self._trailing: dict[str, int] = {}
+        self._gemms = 0
+
+    # -- walking -------------------------------------------------------------------------
+
+    def walk(self, jaxpr: Any, consts: list[_Value], ins: list[_Value], mult: int) -> list[_Value]:
+        from jax.extend.core import Literal
+
+        env: dict = dict(zip(jaxpr.constvars, consts, strict=True))
+        env.update(zip(jaxpr.invars, ins, strict=True))
+
+        def read(var):
+            return _CONST if isinstance(var, Literal) else env[var]
+
+        for eqn in jaxpr.eqns:
+            outs = self._eqn(eqn, [read(v) for v in eqn.invars], mult)
+            env.update(zip(eqn.outvars, outs, strict=True))
+        return [read(v) for v in jaxpr.outvars]
+
+    def _eqn(self, eqn: Any, ins: list[_Value], mult: int) -> list[_Value]:
+        prim = eqn.primitive.name
+        if prim == "dot_general":
+            return [self._dot(eqn, ins, mult)]
+        if prim == "conv_general_dilated":
+            return [self._conv(eqn, ins, mult)]
+        if prim == "scan":
+            return self._scan(eqn, ins, mult)
+        if prim == "while" and _has_matrix_ops_in(eqn):
+            raise ValueError(
+                "from_flax: a while loop (lax.while_loop, or fori_loop with traced bounds) holds a "
+                "matrix product, and its trip count is unknown at trace time; use lax.scan, nnx.scan "
+                "or fori_loop with static Python int bounds"
+            )
+        if prim == "cond" and _has_matrix_ops_in(eqn):
+            raise ValueError(
+                "from_flax: a lax.cond/switch holds a matrix product; which branch runs is data "
+                "dependent, so its work per inference is unknown"
+            )
+        if prim in ("max", "logistic", "tanh"):
+            return [self._nonlinear(eqn, ins, mult)]
+        if prim == "reduce_window_max":
+            window = math.prod(eqn.params["window_dimensions"])
+            self._trail("max", _size(eqn.outvars[0]) * max(window - 1, 1) * mult)
+            return [_combine(ins)]
+        if prim not in ("while", "cond"):
+            subs = _sub_jaxprs(eqn.params)
+            if subs:
+                return self._call(eqn, ins, mult, subs)
+        return self._default(eqn, ins)
+
+    def _default(self, eqn: Any, ins: list[_Value]) -> list[_Value]:
+        out = _combine(ins)
+        if out.kind == "act" and eqn.primitive.name in _PASS_THROUGH:
+            acts = [v for v in ins if v.kind == "act"]
+            size = _size(eqn.outvars[0])
+            if len(acts) == 1 and acts[0].producer is not None and acts[0].producer[1] == size:
+                out = acts[0]
+        return [out] * len(eqn.outvars)
+
+    def _call(self, eqn: Any, ins: list[_Value], mult: int, subs: list) -> list[_Value]:
+        """pjit/jit, closed_call, custom_jvp/vjp, remat: walk the body with the same inputs."""
+        for jaxpr, consts in subs:
+            if len(jaxpr.invars) == len(ins) and len(jaxpr.outvars) == len(eqn.outvars):
+                return self.walk(jaxpr, [_CONSTANT_PARAM] * len(consts), ins, mult)
+        if any(_has_matrix_ops(jaxpr) for jaxpr, _ in subs):
+            raise ValueError(
+                f"from_flax: unsupported primitive {eqn.primitive.name!r} holds a matrix product"
+            )
+        return self._default(eqn, ins)
+
+    def _scan(self, eqn: Any, ins: list[_Value], mult: int) -> list[_Value]:
+        p = eqn.params
+        length, n_consts, n_carry = p["length"], p["num_consts"], p["num_carry"]
+        body = p["jaxpr"]
+        consts = ins[:n_consts]
+        carries = [_ACT] * n_carry  # loop-carried state changes every step: an activation
+        xs = [
+            dataclasses.replace(v, stack=v.stack * length)
+            if v.kind == "param"
+            else dataclasses.replace(v, producer=None)
+            for v in ins[n_consts + n_carry :]
+        ]
+        self.walk(body.jaxpr, [_CONSTANT_PARAM] * len(body.consts), consts + carries + xs, mult * length)
+        out = _combine(ins)
+        return [dataclasses.replace(out, producer=None)] * len(eqn.outvars)
+
+    # -- layers ----------------------------------------------------------------------------
+
+    def _dot(self, eqn: Any, ins: list[_Value], mult: int) -> _Value:
+        (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = eqn.params["dimension_numbers"]
+        weight = _weight_operand([v.kind for v in ins])
+        if weight is None:
+            return _combine(ins)  # weight preprocessing or constant folding: no per-input work
+        dims = ((lhs_contract, lhs_batch), (rhs_contract, rhs_batch))
+        shapes = [v.aval.shape for v in eqn.invars]
+        w_shape, a_shape = shapes[weight], shapes[1 - weight]
+        (w_contract, w_batch), (a_contract, a_batch) = dims[weight], dims[1 - weight]
+        rows = math.prod(w_shape[d] for d in w_contract)
+        batch = math.prod(w_shape[d] for d in w_batch)
+        w_free = math.prod(s for d, s in enumerate(w_shape) if d not in (*w_contract, *w_batch))
+        a_free = math.prod(s for d, s in enumerate(a_shape) if d not in (*a_contract, *a_batch))
+        out_size = _size(eqn.outvars[0])
+        if ins[0].kind == ins[1].kind == "act":
+            return self._gemm(rows, w_free, a_free * batch * mult, out_size)
+        w = ins[weight] if ins[weight].kind == "param" else _CONSTANT_PARAM
+        stack = w.stack
+        key = ("dense", w.sources, rows, w_free * batch * stack)
+        spec = {"kind": "dense", "rows": rows, "cols": w_free * batch * stack}
+        self._use(key, spec, w.sources, a_free * mult // stack)
+        return _Value("act", producer=(key, out_size))
+
+    def _gemm(self, k: int, n: int, m: int, out_size: int) -> _Value:
+        key = ("gemm", self._gemms)
+        self._gemms += 1
+        self._use(key, {"kind": "gemm", "rows": k, "cols": n}, (f"gemm{key[1]}",), m)
+        return _Value("act", producer=(key, out_size))
+
+    def _conv(self, eqn: Any, ins: list[_Value], mult: int) -> _Value:
+        p = eqn.params
+        lhs_spec, rhs_spec, _ = p["dimension_numbers"]
+        lhs, rhs = (v.aval.shape for v in eqn.invars)
+        if len(lhs_spec) != 4:
+            raise ValueError(f"from_flax: only 2-D convolutions are supported, got {len(lhs_spec) - 2}-D")
+        if any(d != 1 for d in (*p["lhs_dilation"], *p["rhs_dilation"])) or p["batch_group_count"] != 1:
+            raise ValueError("from_flax: dilated, transposed or batch-grouped convolutions are not supported")
+        if ins[1].kind == "act":
+            raise ValueError("from_flax: a convolution whose kernel is an activation is not supported")
+        if _weight_operand([v.kind for v in ins]) != 1:
+            return _combine(ins)  # parameters or constants only: preprocessing, no per-input work
+        stack = ins[1].stack
+        geometry = {
+            "in_channels": lhs[lhs_spec[1]],
+            "out_channels": rhs[rhs_spec[0]] * stack,
+            "kernel_size": (rhs[rhs_spec[2]], rhs[rhs_spec[3]]),
+            "input_hw": (lhs[lhs_spec[2]], lhs[lhs_spec[3]]),
+            "stride": tuple(p["window_strides"]),
+            "padding": _flax_padding(p["padding"]),
+            "groups": p["feature_group_count"],
+        }
+        key = ("conv", ins[1].sources, *sorted(geometry.items()))
+        self._use(key, {"kind": "conv", **geometry}, ins[1].sources, lhs[lhs_spec[0]] * mult // stack)
+        return _Value("act", producer=(key, _size(eqn.outvars[0])))
+
+    def _use(self, key: tuple, spec: dict, sources: tuple, vectors: int) -> None:
+        use = self._uses.get(key)
+        if use is None:
+            use = self._uses[key] = {**spec, "name": self._name(sources), "vectors": 0, "acts": {}}
+        use["vectors"] += vectors
+
+    def _name(self, sources: tuple) -> str:
+        base = "+".join(sources) or "constant"
+        name, n = base, 1
+        while name in self._names:
+            name, n = f"{base}_{n}", n + 1
+        self._names.add(name)
+        return name
+
+    # -- vector work -----------------------------------------------------------------------
+
+    def _nonlinear(self, eqn: Any, ins: list[_Value], mult: int) -> _Value:
+        from jax.extend.core import Literal
+
+        prim = eqn.primitive.name
+        if prim == "max":
+            zero = [isinstance(v, Literal) and v.aval.shape == () and v.val == 0 for v in eqn.invars]
+            acts = [v for v, z in zip(ins, zero, strict=True) if not z and v.kind == "act"]
+            if not any(zero) or len(acts) != 1:
+                return self._default(eqn, ins)[0]
+            kind, value = "relu", acts[0]
+        else:
+            kind, value = _NONLINEAR[prim], ins[0]
+            if value.kind != "act":
+                return _combine(ins)
+        elements = _size(eqn.outvars[0])
+        producer = value.producer
+        if producer is not None and producer[1] == elements and self._uses[producer[0]]["kind"] != "gemm":
+            acts = self._uses[producer[0]]["acts"]
+            acts[kind] = acts.get(kind, 0) + elements * mult
+        else:
+            self._trail(kind, elements * mult)
+        return _ACT
+
+    def _trail(self, kind: str, elements: int) -> None:
+        self._trailing[kind] = self._trailing.get(kind, 0) + elements
+
+    # -- result ----------------------------------------------------------------------------
+
+    def layers(self) -> tuple:
+        if not self._uses:
+            raise ValueError("from_flax: the model has no matrix product (dot_general or 2-D convolution)")
+        layers = [self._layer(use) for use in self._uses.values()]
+        for kind, elements in self._trailing.items():
+            layers.append(Elementwise(kind, elements, name=self._name((f"elementwise.{kind}",))))
+        return tuple(layers)
+
+    def _layer(self, use: dict):
+        if use["kind"] == "gemm":
+            return GEMM(use["vectors"], use["cols"], use["rows"], stationary=False, name=use["name"])
+        if use["kind"] == "dense":
+            layer = Dense(use["rows"], use["cols"], use["vectors"], None, use["name"])
+        else:
+            fields = ("in_channels", "out_channels", "kernel_size", "input_hw", "stride", "padding", "groups")
+            layer = Conv2d(
+                **{f: use[f] for f in fields}, activation=None, name=use["name"], batch=use["vectors"]
+            )
+        return self._attach(layer, use["acts"])
+
+    def _attach(self, layer, acts: dict):
+        """Make a nonlinearity the layer's activation when it covered all its outputs."""
+        if len(acts) == 1:
+            ((kind, elements),) = acts.items()
+            if elements == layer.output_elements:
+                return dataclasses.replace(layer, activation=kind)
+        for kind, elements in acts.items():
+            self._trail(kind, elements)
+        return layer
+
+
+def _weight_operand(kinds: list[str]) -> int | None:
+    """Which dot_general operand (0 = lhs, 1 = rhs) is the matrix held in the array, or None
+    when there is no per-inference product (parameters or constants only).
+
+    A parameter is held against an activation or a constant vector (a zero initial state);
+    a constant matrix built inside the model is held against an activation; of two
+    activations the rhs is held (a non-stationary GEMM).
+    """
+    acts = kinds.count("act")
+    if acts == 2:
+        return 1
+    if acts == 1:
+        return 1 - kinds.index("act")
+    if sorted(kinds) == ["const", "param"]:
+        return kinds.index("param")
+    return None
+
+
+def _has_matrix_ops_in(eqn: Any) -> bool:
+    return any(_has_matrix_ops(sub) for sub, _ in _sub_jaxprs(eqn.params))
+
+
+def _flax_padding(padding: tuple) -> Any:
+    """XLA's explicit ((lo, hi), (lo, hi)) padding, as an int when symmetric and equal."""
+    pairs = tuple((int(lo), int(hi)) for lo, hi in padding)
+    if len({*pairs[0], *pairs[1]}) == 1:
+        return pairs[0][0]
+    return pairs
