@@ -115,6 +115,20 @@ class Cost:
 ZERO = Cost(0.0, 0.0, 0.0)
 
 
+def unchecked(energy, latency, area=0.0, leakage=0.0, ops=0.0) -> Cost:
+    """A Cost from fields that are non-negative by construction, skipping validation.
+
+    For the combinators here and for models that build Costs from validated components and
+    non-negative factors: under ``jit``, re-validating would add a clip per field to the graph
+    (about two thirds of an accelerator model's graph) for nothing. Anything else should call
+    :class:`Cost`, which rejects or clamps negative values.
+    """
+    cost = object.__new__(Cost)
+    for name, value in zip(COST_FIELDS, (energy, latency, area, leakage, ops), strict=True):
+        object.__setattr__(cost, name, value)
+    return cost
+
+
 def _check_costs(costs: tuple) -> None:
     if not costs:
         raise ValueError("costs is empty; give at least one Cost")
@@ -146,7 +160,7 @@ def parallel(*costs: Cost, smooth: float | None = None) -> Cost:
         validate.check_positive("smooth", smooth, unit="s")
         latency = smooth * jax.nn.logsumexp(latencies / smooth, axis=0)
     summed = serial(*costs)
-    return Cost(summed.energy, latency, summed.area, summed.leakage, summed.ops)
+    return unchecked(summed.energy, latency, summed.area, summed.leakage, summed.ops)
 
 
 def repeat(cost: Cost, n) -> Cost:
@@ -156,7 +170,7 @@ def repeat(cost: Cost, n) -> Cost:
     be a traced float, e.g. a relaxed count from :mod:`hwjax.relax`.
     """
     n = validate.check_nonnegative("n", n)
-    return Cost(cost.energy * n, cost.latency * n, cost.area, cost.leakage, cost.ops * n)
+    return unchecked(cost.energy * n, cost.latency * n, cost.area, cost.leakage, cost.ops * n)
 
 
 def replicate(cost: Cost, n) -> Cost:
@@ -166,7 +180,7 @@ def replicate(cost: Cost, n) -> Cost:
     may be a traced float.
     """
     n = validate.check_nonnegative("n", n)
-    return Cost(cost.energy * n, cost.latency, cost.area * n, cost.leakage * n, cost.ops * n)
+    return unchecked(cost.energy * n, cost.latency, cost.area * n, cost.leakage * n, cost.ops * n)
 
 
 ReportItem = Union[Cost, "Report"]

@@ -145,6 +145,14 @@ def _count(x, mode: str):
     return count
 
 
+def _extra_blocks(x, mode: str):
+    """``ceil(x) - 1`` (blocks beyond the first); in smooth mode ``max(x - 1, 0)`` directly, so
+    a matrix that fits one array gives 0 rather than the rounding residue of ``max(x, 1) - 1``."""
+    if mode == "smooth":
+        return relax.maximum(x - 1.0, 0.0, mode="smooth")
+    return relax.ceil(x, mode) - 1.0
+
+
 def weight_slices(target: ArrayTarget, mode: str = "ste"):
     """Physical arrays per logical array (weight slices), a scalar count.
 
@@ -248,7 +256,8 @@ def map_matrix(op, target: ArrayTarget, input_shuffling: bool = True, mode: str 
     """
     _check_op(op)
     validate.check_choice("input_shuffling", input_shuffling, (True, False))
-    row_blocks = _count(op.rows / jnp.asarray(target.rows), mode)
+    row_ratio = op.rows / jnp.asarray(target.rows)
+    row_blocks = _count(row_ratio, mode)
     col_blocks = _count(op.cols / jnp.asarray(target.cols), mode)
     logical = row_blocks * col_blocks
     constant = lambda x: jnp.asarray(float(x), dtype=logical.dtype)  # noqa: E731
@@ -261,7 +270,7 @@ def map_matrix(op, target: ArrayTarget, input_shuffling: bool = True, mode: str 
         utilization=op.rows * op.cols / (logical * target.rows * target.cols),
         mvms=op.vectors * logical,
         input_loads=_input_loads(op, col_blocks, input_shuffling),
-        partial_sums=op.vectors * op.cols * (row_blocks - 1.0),
+        partial_sums=op.vectors * op.cols * _extra_blocks(row_ratio, mode),
         outputs=constant(op.vectors * op.cols),
         macs=constant(op.rows * op.cols * op.vectors),
     )

@@ -118,6 +118,8 @@ def _inside(bound: float, dtype, direction: int):
 
 def _clamp(value: Any, low: float | None, high: float | None, low_open: bool, high_open: bool):
     value = jnp.asarray(value)
+    if low is None and high is None:
+        return value  # nothing to clamp: keep a no-op clip out of traced graphs
     if jnp.issubdtype(value.dtype, jnp.floating):
         if low is not None and low_open:
             low = _inside(low, value.dtype, +1)

@@ -155,3 +155,11 @@ def test_metrics_reject_undefined_concrete_costs_and_return_zero_when_traced():
     with pytest.raises(ValueError, match="energy"):
         hj.tops_per_watt(empty)
     assert float(jax.jit(lambda e: hj.tops_per_watt(hj.Cost(e, 1e-9, 1e-12, ops=4.0)))(0.0)) == 0.0
+
+
+def test_unchecked_builds_the_same_cost_without_validation():
+    """``unchecked`` is for fields non-negative by construction: same pytree, no clamping."""
+    built = hj.cost.unchecked(1.0, 2.0, 3.0, 4.0, 5.0)
+    assert jax.tree_util.tree_structure(built) == jax.tree_util.tree_structure(hj.Cost(1.0, 2.0, 3.0))
+    assert [built.energy, built.latency, built.area, built.leakage, built.ops] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert hj.cost.unchecked(1.0, 2.0).area == 0.0

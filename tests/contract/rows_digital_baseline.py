@@ -1,0 +1,67 @@
+"""Contract rows for the weight-stationary digital baseline (``hwjax_models.digital``): ``peak``
+and ``inference``.
+
+Kept cheap: three knobs each and a two-layer workload for ``inference``. Knob examples are
+float32 (not weakly typed Python floats), so that the examples and the random and fuzzed points
+share one compiled function per mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwjax import workloads
+from hwjax_models import digital
+
+from .contract_row import ContractRow
+
+MODES = ("exact", "ste", "smooth")
+_f32 = np.float32
+_BAD_MODE = ({"mode": "fuzzy"}, "mode")
+_TINY = workloads.Network(
+    "tiny",
+    (
+        workloads.Conv2d(2, 4, 3, (4, 4), name="conv"),
+        workloads.Dense(64, 10, activation="sigmoid", name="dense"),
+    ),
+)
+
+
+def _peak(mode, mac_rows, mac_cols, weight_bits):
+    config = digital.Config(mac_rows=mac_rows, mac_cols=mac_cols, weight_bits=weight_bits)
+    return digital.peak(config, mode)
+
+
+def _inference(mode, workload, mac_rows, mac_cols, clock_hz):
+    config = digital.Config(mac_rows=mac_rows, mac_cols=mac_cols, clock_hz=clock_hz)
+    return digital.inference(config, workload, mode)
+
+
+ROWS = [
+    ContractRow(
+        name="digital_baseline.peak",
+        fn=_peak,
+        inputs={"mac_rows": _f32(128.0), "mac_cols": _f32(128.0), "weight_bits": _f32(16.0)},
+        knobs={"mac_rows": (64.0, 256.0), "mac_cols": (64.0, 256.0), "weight_bits": (8.0, 32.0)},
+        bad_inputs=(
+            _BAD_MODE,
+            ({"mac_rows": 4.0}, "mac_rows"),
+            ({"mac_cols": 1024.0}, "mac_cols"),
+            ({"weight_bits": 2.0}, "weight_bits"),
+        ),
+        modes=MODES,
+    ),
+    ContractRow(
+        name="digital_baseline.inference",
+        fn=_inference,
+        inputs={"workload": _TINY, "mac_rows": _f32(32.0), "mac_cols": _f32(16.0), "clock_hz": _f32(1e9)},
+        knobs={"mac_rows": (8.0, 256.0), "mac_cols": (8.0, 256.0), "clock_hz": (0.5e9, 1.5e9)},
+        bad_inputs=(
+            _BAD_MODE,
+            ({"mac_rows": 0.0}, "mac_rows"),
+            ({"clock_hz": 0.0}, "clock_hz"),
+            ({"mac_cols": float("nan")}, "mac_cols"),
+        ),
+        modes=MODES,
+    ),
+]
