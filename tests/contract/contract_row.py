@@ -46,7 +46,9 @@ class ContractRow:
         return {k: v for k, v in self.inputs.items() if k not in self.knobs}
 
     def knob_inputs(self) -> dict[str, Any]:
-        return {k: jnp.asarray(v) for k, v in self.inputs.items() if k in self.knobs}
+        # Strongly typed, like the suite's samples: a weakly typed example compiles every check twice.
+        knobs = {k: v for k, v in self.inputs.items() if k in self.knobs}
+        return {k: jnp.asarray(v, dtype=jnp.asarray(v).dtype) for k, v in knobs.items()}
 
     def __str__(self) -> str:
         return self.name
