@@ -242,7 +242,9 @@ def map_matrix(op, target: ArrayTarget, input_shuffling: bool = True, mode: str 
 
     Args:
         op: a :class:`hwjax.workloads.MatrixOp` (``rows`` K, ``cols`` N, ``vectors`` V,
-            ``input_reuse`` r); static structure. A non-stationary op (both operands
+            ``input_reuse`` r); static structure. Any object with those four fields as arrays
+            of one shape maps many matrices at once (every field of the result has that shape),
+            as the accelerator models do for a whole network. A non-stationary op (both operands
             activations) maps the same way; its array writes are the caller's to charge.
         target: the :class:`ArrayTarget`; its leaves may be traced.
         input_shuffling: static; reuse the shared part of sliding-window inputs (PUMA 3.3.2).
@@ -260,7 +262,7 @@ def map_matrix(op, target: ArrayTarget, input_shuffling: bool = True, mode: str 
     row_blocks = _count(row_ratio, mode)
     col_blocks = _count(op.cols / jnp.asarray(target.cols), mode)
     logical = row_blocks * col_blocks
-    constant = lambda x: jnp.asarray(float(x), dtype=logical.dtype)  # noqa: E731
+    constant = lambda x: jnp.asarray(x, dtype=logical.dtype)  # noqa: E731
     return MatrixMapping(
         row_blocks=row_blocks,
         col_blocks=col_blocks,

@@ -98,15 +98,17 @@ One MVM (section 3.8.4): 16,384 MACs in 2304 ns (exact) for 42.8 nJ (43.97 nJ, -
 from __future__ import annotations
 
 import dataclasses
+import types
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from hwjax import mapping, relax, validate, workloads
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory, noc, regfile
-from hwjax.cost import Cost, Report, replicate, total, unchecked
+from hwjax.cost import COST_FIELDS, Cost, Report, replicate, total, unchecked
 from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
 
 #: PUMA's node and supply (Table 3.5: 32 nm, 1 GHz; figures.md 1: vdd 0.9 V).
@@ -638,30 +640,152 @@ def _hardware(config: Config, mode: str) -> _Hardware:
 
 
 @dataclasses.dataclass(frozen=True)
+class _Structure:
+    """A workload's static numbers as numpy arrays, gathered once so that every per-layer count
+    is one array operation over all layers (a small graph to trace, compile and differentiate).
+
+    Per-matrix fields are grids ``(L, K)``: layer ``j``'s MatrixOps in row ``j``, padded to the
+    most any layer holds with 1 x 1 stand-ins that ``op_mask`` zeroes when summed into layers
+    (:func:`_to_layers`); VFU passes likewise ``(L, P)``, padded with empty passes.
+    """
+
+    names: tuple  # (L,) layer names
+    op_mask: np.ndarray  # (L, K) 1 for a MatrixOp, 0 for padding
+    rows: np.ndarray  # (L, K) K
+    cols: np.ndarray  # (L, K) N
+    vectors: np.ndarray  # (L, K) V
+    input_reuse: np.ndarray  # (L, K) r
+    stationary: np.ndarray  # (L, K) bool
+    has_ops: np.ndarray  # (L,) bool: the layer holds matrices
+    source: np.ndarray  # (L + 1, L) one-hot: whose cores layer j runs on (row 0: one core)
+    layer_vectors: np.ndarray  # (L,) input vectors per inference (1 without matrices)
+    vfu_elements: dict  # VFU operation -> (L,) elements
+    pass_elements: np.ndarray  # (L, P) elements of each VFU pass (0: padding)
+    lookups: np.ndarray  # (L,) ROM look-ups
+    copies: np.ndarray  # (L,) elements through shared memory besides the XbarIn inputs
+    plain_instructions: np.ndarray  # (L,) instructions of a layer without matrices
+
+
+def _vfu_items(layer) -> tuple[list[tuple[str, float]], float]:
+    """(VFU operation, elements) of each pass the layer's vector ops need, and its look-ups."""
+    passes, lookups = [], 0.0
+    for op in layer.vector_ops():
+        if op.kind == "copy":
+            continue
+        if op.kind in _VFU_KINDS:
+            passes.append((_VFU_KINDS[op.kind], float(op.elements)))
+            continue
+        lookups += float(op.elements)
+        if op.kind == "softmax":
+            passes.extend((vfu_op, float(op.elements)) for vfu_op in _SOFTMAX_VFU_OPS)
+    return passes, lookups
+
+
+def _grid(rows: list[list], fill) -> np.ndarray:
+    """Ragged rows as an ``(L, max(1, longest))`` array padded with ``fill``."""
+    width = max([1] + [len(row) for row in rows])
+    return np.asarray([list(row) + [fill] * (width - len(row)) for row in rows])
+
+
+def _structure(layers) -> _Structure:
+    """Gather the static numbers of ``layers`` (see :class:`_Structure`)."""
+    n = len(layers)
+    matrices = [tuple(layer.matrix_ops()) for layer in layers]
+    items = [_vfu_items(layer) for layer in layers]
+    # A layer without matrices runs on the cores of the last one with them (row 0: none yet).
+    source, current = np.zeros((n + 1, n)), 0
+    for j, ops in enumerate(matrices):
+        current = j + 1 if ops else current
+        source[current, j] = 1.0
+    field = lambda name, fill: _grid([[getattr(op, name) for op in ops] for ops in matrices], fill)  # noqa: E731
+    op_mask = _grid([[1.0] * len(ops) for ops in matrices], 0.0)
+    context = "for a matrix of the workload"
+    for name in ("rows", "cols", "vectors"):
+        validate.check_range(name, field(name, 1.0), 1.0, integer=True, context=context)
+    validate.check_range("input_reuse", field("input_reuse", 0.0), 0.0, 1.0, high_open=True, context=context)
+    passes = [row for row, _ in items]
+    vfu_ops = sorted(set(_VFU_KINDS.values()) | set(_SOFTMAX_VFU_OPS))
+    plain = [
+        0.0 if ops else sum(3 * -(-op.elements // MAX_VECTOR_WIDTH) for op in layer.vector_ops())
+        for layer, ops in zip(layers, matrices, strict=True)
+    ]  # temporal SIMD: a load, an operation and a store per MAX_VECTOR_WIDTH elements
+    return _Structure(
+        names=tuple(layer.name for layer in layers),
+        op_mask=op_mask,
+        rows=field("rows", 1.0).astype(float),
+        cols=field("cols", 1.0).astype(float),
+        vectors=field("vectors", 1.0).astype(float),
+        input_reuse=field("input_reuse", 0.0).astype(float),
+        stationary=field("stationary", True).astype(bool),
+        has_ops=np.asarray([bool(ops) for ops in matrices]),
+        source=source,
+        layer_vectors=np.asarray([max((op.vectors for op in ops), default=1) for ops in matrices], float),
+        vfu_elements={
+            name: np.asarray([sum(e for op, e in row if op == name) for row in passes], float)
+            for name in vfu_ops
+        },
+        pass_elements=_grid([[e for _, e in row] for row in passes], 0.0).astype(float),
+        lookups=np.asarray([lookups for _, lookups in items], float),
+        copies=np.asarray(
+            [
+                sum(op.elements for op in layer.vector_ops() if op.kind == "copy" or not ops)
+                for layer, ops in zip(layers, matrices, strict=True)
+            ],
+            float,
+        ),
+        plain_instructions=np.asarray(plain, float),
+    )
+
+
+def _to_layers(values, s: _Structure):
+    """Sum per-matrix ``values`` ``(L, K)`` into their layers, ``(L,)`` (padding masked out)."""
+    return jnp.sum(values * s.op_mask, axis=1)
+
+
+@dataclasses.dataclass(frozen=True)
 class _Mapped:
-    """One layer's matrices mapped and placed (JAX scalars; a plain container)."""
+    """Every matrix mapped (grids ``(L, K)``; :func:`hwjax.mapping.map_matrix`'s formulas on all
+    ops at once) and every layer placed (arrays ``(L,)``)."""
 
-    ops: tuple  # the layer's MatrixOps
-    maps: tuple  # their MatrixMappings
-    cores: Any  # cores the layer occupies (without matrices: those of the layer before)
-    tiles: Any  # tiles it occupies (1 for a layer without matrices)
-    vectors: int  # input vectors per inference (1 without matrices)
+    logical_arrays: Any
+    physical_arrays: Any
+    mvms: Any
+    input_loads: Any
+    partial_sums: Any
+    outputs: Any
+    macs: Any
+    cores: Any  # (L,) cores the layer occupies (without matrices: those of the layer before)
+    tiles: Any  # (L,) tiles it occupies (1 for a layer without matrices)
 
 
-def _sum(values, start=0.0):
-    return sum(values, start)
-
-
-def _map_layer(hw: _Hardware, layer, neighbour_cores) -> _Mapped:
-    """Map and place ``layer``; one without matrices runs on ``neighbour_cores`` cores."""
-    config, mode = hw.config, hw.mode
-    ops = tuple(layer.matrix_ops())
-    if not ops:
-        return _Mapped(ops, (), neighbour_cores, 1.0, 1)
-    maps = tuple(mapping.map_matrix(op, hw.target, config.input_shuffling, mode) for op in ops)
-    arrays = _sum(m.logical_arrays for m in maps)
+def _map(hw: _Hardware, s: _Structure, dtype) -> _Mapped:
+    """:func:`hwjax.mapping.map_matrix` on every op and :func:`hwjax.mapping.place` per layer."""
+    config, mode, target = hw.config, hw.mode, hw.target
+    const = lambda x: jnp.asarray(x, dtype=dtype)  # noqa: E731
+    grid = types.SimpleNamespace(
+        name="every matrix",
+        rows=const(s.rows),
+        cols=const(s.cols),
+        vectors=const(s.vectors),
+        input_reuse=const(s.input_reuse),
+    )
+    m = mapping.map_matrix(grid, target, config.input_shuffling, mode)
+    logical = m.logical_arrays
+    arrays = _to_layers(logical, s)
     placed = mapping.place(arrays, config.mvmus_per_core, config.cores_per_tile, config.tiles_per_node, mode)
-    return _Mapped(ops, maps, placed["cores"], placed["tiles"], max(op.vectors for op in ops))
+    # Gather through the static one-hot at full precision (exact: one product by 1 per entry).
+    cores = jnp.dot(jnp.concatenate([jnp.ones(1, dtype), placed["cores"]]), s.source, precision="highest")
+    return _Mapped(
+        logical_arrays=logical,
+        physical_arrays=m.physical_arrays,
+        mvms=m.mvms,
+        input_loads=m.input_loads,
+        partial_sums=m.partial_sums,
+        outputs=m.outputs,
+        macs=m.macs,
+        cores=cores,
+        tiles=jnp.where(s.has_ops, placed["tiles"], 1.0),
+    )
 
 
 def _soft_min(a, b, mode: str):
@@ -669,86 +793,43 @@ def _soft_min(a, b, mode: str):
     return a + b - relax.maximum(a, b, mode=mode)
 
 
-def _mvms_in_series(hw: _Hardware, m: mapping.MatrixMapping):
-    """MVMs run one after another per input vector: 1 with coalescing (one MVM instruction
-    fires every MVMU of a core; cores run in parallel), else the MVMUs a core holds."""
+def _mvm_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+    """MVMs of every matrix: energy per MVM, latency per vector, ops 2 MACs. MVMs run one after
+    another per input vector: 1 with coalescing (one MVM instruction fires every MVMU of a core;
+    cores run in parallel), else the MVMUs a core holds. A non-stationary matrix is also
+    written into its crossbars once per inference (in parallel)."""
     if hw.config.mvm_coalescing:
-        return 1.0
-    return _soft_min(m.logical_arrays, hw.config.mvmus_per_core, hw.mode)
-
-
-def _array_writes(hw: _Hardware, m: mapping.MatrixMapping) -> Cost:
-    """A non-stationary matrix is written into its crossbars once per inference (in parallel)."""
+        series = 1.0
+    else:
+        series = _soft_min(m.logical_arrays, hw.config.mvmus_per_core, hw.mode)
     write = crossbar.write(_crossbar(hw.config), mode=hw.mode)
-    return unchecked(m.physical_arrays * write.energy, write.latency, 0.0)
+    dynamic = ~s.stationary
+    energy = m.mvms * hw.mvm.energy + dynamic * m.physical_arrays * write.energy
+    latency = s.vectors * hw.mvm.latency * series + dynamic * write.latency
+    per_layer = [_to_layers(x, s) for x in (energy, latency, 2.0 * m.macs)]
+    return unchecked(per_layer[0], per_layer[1], 0.0, ops=per_layer[2])
 
 
-def _mvmunchecked(hw: _Hardware, mapped: _Mapped) -> Cost:
-    """MVMs of every matrix of a layer: energy per MVM, latency per vector, ops 2 MACs."""
-    cost = unchecked(0.0, 0.0, 0.0)
-    for op, m in zip(mapped.ops, mapped.maps, strict=True):
-        latency = op.vectors * hw.mvm.latency * _mvms_in_series(hw, m)
-        cost = cost + unchecked(m.mvms * hw.mvm.energy, latency, 0.0, ops=2.0 * m.macs)
-        if not op.stationary:
-            cost = cost + _array_writes(hw, m)
-    return cost
+def _vfu_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+    """Vector ops on ``vfu_width`` lanes of each of the layer's cores, one pass per op (the
+    additions that reduce row blocks' partial sums are one more), and ROM look-ups (sigmoid,
+    tanh, softmax's exp; Fig. 3.3's five steps), each core's one after another."""
+    config, mode = hw.config, hw.mode
+    lanes = config.vfu_width * m.cores
+    sums = _to_layers(m.partial_sums, s)
+    cycles = jnp.sum(relax.ceil(s.pass_elements / lanes[:, None], mode=mode), axis=1)  # padding: 0
+    cycles = cycles + s.has_ops * relax.ceil(sums / lanes, mode=mode)
+    energy = sum(elements * hw.vfu_energy[op] for op, elements in s.vfu_elements.items())
+    energy = energy + sums * hw.vfu_energy["add"] + s.lookups * hw.lookup.energy
+    latency = cycles * _cycle(config) + s.lookups * hw.lookup.latency / m.cores
+    return unchecked(energy, latency, 0.0)
 
 
-def _vfu_pass(hw: _Hardware, elements, op: str, cores) -> Cost:
-    """``elements`` of a VFU operation on ``vfu_width`` lanes of each of ``cores`` cores."""
-    cycles = relax.ceil(elements / (hw.config.vfu_width * cores), mode=hw.mode)
-    return unchecked(elements * hw.vfu_energy[op], cycles * _cycle(hw.config), 0.0)
-
-
-def _lookups(hw: _Hardware, elements, cores) -> Cost:
-    """``elements`` ROM look-ups, each core's one after another (Fig. 3.3's five steps)."""
-    return unchecked(elements * hw.lookup.energy, elements * hw.lookup.latency / cores, 0.0)
-
-
-def _vectorunchecked(hw: _Hardware, kind: str, elements, cores) -> Cost:
-    """One vector operation of the workload on the layer's cores."""
-    if kind in _VFU_KINDS:
-        return _vfu_pass(hw, elements, _VFU_KINDS[kind], cores)
-    cost = _lookups(hw, elements, cores)
-    if kind == "softmax":
-        cost = cost + _sum(_vfu_pass(hw, elements, op, cores) for op in _SOFTMAX_VFU_OPS)
-    return cost
-
-
-def _vfuunchecked(hw: _Hardware, layer, mapped: _Mapped) -> Cost:
-    """Vector ops of the layer and the additions that reduce row blocks' partial sums."""
-    items = [(op.kind, float(op.elements)) for op in layer.vector_ops() if op.kind != "copy"]
-    if mapped.maps:
-        items.append(("add", _sum(m.partial_sums for m in mapped.maps)))
-    return _sum((_vectorunchecked(hw, kind, n, mapped.cores) for kind, n in items), unchecked(0.0, 0.0, 0.0))
-
-
-def _register_fileunchecked(hw: _Hardware, mapped: _Mapped) -> Cost:
+def _register_file_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
     """Copies between the register file and XbarIn/XbarOut: every input load and every row
     block's outputs (``outputs + partial_sums``), spread over the layer's cores."""
-    words = relax.ceil(_sum(m.input_loads + m.outputs + m.partial_sums for m in mapped.maps), mode=hw.mode)
-    return unchecked(words * hw.copy.energy, words * hw.copy.latency / mapped.cores, 0.0)
-
-
-def _data_movementunchecked(hw: _Hardware, layer, mapped: _Mapped) -> Cost:
-    """Tile and node traffic of a layer.
-
-    Every input element loaded into an XbarIn, every element of a copy (e.g. an embedding
-    look-up) and every element a layer without matrices works on passes through a tile's
-    shared memory (a store and a load). When the layer spans ``T`` tiles, a share ``1 - 1/T``
-    of its inputs and partial sums crosses tiles (a send and a receive, whose head latency is
-    charged in the same share). Tiles move their rows in parallel.
-    """
-    inputs = _sum(m.input_loads for m in mapped.maps)
-    copies = sum(op.elements for op in layer.vector_ops() if op.kind == "copy" or not mapped.ops)
-    rows = _row_count(hw, inputs + copies)
-    cost = unchecked(rows * hw.in_tile.energy, rows * hw.in_tile.latency, 0.0)
-    if mapped.maps:
-        share = 1.0 - 1.0 / mapped.tiles
-        crossing = _row_count(hw, share * (inputs + _sum(m.partial_sums for m in mapped.maps)))
-        latency = crossing * hw.in_node.latency + share * hw.in_node_head
-        cost = cost + unchecked(crossing * hw.in_node.energy, latency, 0.0)
-    return unchecked(cost.energy, cost.latency / mapped.tiles, 0.0)
+    words = relax.ceil(_to_layers(m.input_loads + m.outputs + m.partial_sums, s), mode=hw.mode)
+    return unchecked(words * hw.copy.energy, words * hw.copy.latency / m.cores, 0.0)
 
 
 def _row_count(hw: _Hardware, words):
@@ -757,55 +838,73 @@ def _row_count(hw: _Hardware, words):
     return relax.ceil(words / row_words, mode=hw.mode)
 
 
-def _instructions(hw: _Hardware, layer, mapped: _Mapped):
-    """Instructions fetched: per input vector and core, the MVMs (1 when coalesced) and
-    :data:`_OTHER_INSTRUCTIONS`; a layer without matrices loads, operates and stores vectors
-    of at most :data:`MAX_VECTOR_WIDTH` elements (temporal SIMD, section 3.3.3)."""
-    if not mapped.ops:
-        return float(sum(3 * -(-op.elements // MAX_VECTOR_WIDTH) for op in layer.vector_ops()))
-    count = 0.0
-    for op, m in zip(mapped.ops, mapped.maps, strict=True):
-        cores = mapping.place(m.logical_arrays, hw.config.mvmus_per_core, 1.0, 1.0, hw.mode)["cores"]
-        mvms = cores if hw.config.mvm_coalescing else m.logical_arrays
-        count = count + op.vectors * (mvms + _OTHER_INSTRUCTIONS * cores)
-    return count
+def _data_movement_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+    """Tile and node traffic of the layers.
+
+    Every input element loaded into an XbarIn, every element of a copy (e.g. an embedding
+    look-up) and every element a layer without matrices works on passes through a tile's
+    shared memory (a store and a load). When the layer spans ``T`` tiles, a share ``1 - 1/T``
+    of its inputs and partial sums crosses tiles (a send and a receive, whose head latency is
+    charged in the same share). Tiles move their rows in parallel.
+    """
+    inputs = _to_layers(m.input_loads, s)
+    rows = _row_count(hw, inputs + s.copies)
+    share = 1.0 - 1.0 / m.tiles  # 0 for a layer without matrices (one tile)
+    crossing = s.has_ops * _row_count(hw, share * (inputs + _to_layers(m.partial_sums, s)))
+    energy = rows * hw.in_tile.energy + crossing * hw.in_node.energy
+    latency = rows * hw.in_tile.latency + crossing * hw.in_node.latency + share * hw.in_node_head
+    return unchecked(energy, latency / m.tiles, 0.0)
 
 
-def _controlunchecked(hw: _Hardware, layer, mapped: _Mapped) -> Cost:
-    """Instruction fetch and decode; overlapped with execution (latency 0)."""
-    return unchecked(_instructions(hw, layer, mapped) * hw.instruction_energy, 0.0, 0.0)
+def _control_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+    """Instruction fetch and decode, overlapped with execution (latency 0). Instructions per
+    input vector and core: the MVMs (1 when coalesced) and :data:`_OTHER_INSTRUCTIONS`; a layer
+    without matrices loads, operates and stores vectors of at most :data:`MAX_VECTOR_WIDTH`
+    elements (temporal SIMD, section 3.3.3)."""
+    config = hw.config
+    cores = mapping.place(m.logical_arrays, config.mvmus_per_core, 1.0, 1.0, hw.mode)["cores"]
+    mvms = cores if config.mvm_coalescing else m.logical_arrays
+    count = _to_layers(s.vectors * (mvms + _OTHER_INSTRUCTIONS * cores), s) + s.plain_instructions
+    return unchecked(count * hw.instruction_energy, 0.0, 0.0)
 
 
-def _occupied(hw: _Hardware, mapped: _Mapped) -> Cost:
+def _occupied(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
     """Leakage (W) and area (m²) of the occupied cores and the shared units of their tiles;
     idle units are power-gated (figures.md 1). A layer without matrices (pooling, embedding)
     runs on the cores of the layer before it: their leakage counts, their area is that
     layer's."""
-    leakage = mapped.cores * hw.core.leakage
-    if not mapped.ops:
-        return unchecked(0.0, 0.0, 0.0, leakage)
-    area = mapped.cores * hw.core.area + mapped.tiles * hw.tile_shared.area
-    return unchecked(0.0, 0.0, area, leakage + mapped.tiles * hw.tile_shared.leakage)
+    shared = s.has_ops * m.tiles
+    area = s.has_ops * m.cores * hw.core.area + shared * hw.tile_shared.area
+    return unchecked(0.0, 0.0, area, m.cores * hw.core.leakage + shared * hw.tile_shared.leakage)
 
 
-def _layer_items(hw: _Hardware, layer, neighbour_cores) -> tuple[dict[str, Cost], _Mapped]:
-    """The layer's costs before pipelining, and its mapping."""
-    mapped = _map_layer(hw, layer, neighbour_cores)
+def _items(hw: _Hardware, s: _Structure) -> dict[str, Cost]:
+    """Every layer's costs before pipelining: entry name -> Cost of arrays ``(L,)``."""
+    dtype = jnp.result_type(hw.mvm.energy, hw.mvm.latency, float)
+    m = _map(hw, s, dtype)
     items = {
-        "mvm": _mvmunchecked(hw, mapped),
-        "vfu": _vfuunchecked(hw, layer, mapped),
-        "register_file": _register_fileunchecked(hw, mapped),
-        "data_movement": _data_movementunchecked(hw, layer, mapped),
-        "control": _controlunchecked(hw, layer, mapped),
+        "mvm": _mvm_cost(hw, s, m),
+        "vfu": _vfu_cost(hw, s, m),
+        "register_file": _register_file_cost(hw, s, m),
+        "data_movement": _data_movement_cost(hw, s, m),
+        "control": _control_cost(hw, s, m),
     }
-    latency = _sum(cost.latency for cost in items.values())
-    occupied = _occupied(hw, mapped)
+    latency = sum(cost.latency for cost in items.values())
+    occupied = _occupied(hw, s, m)
     items["leakage"] = unchecked(occupied.leakage * latency, 0.0, occupied.area)
-    return items, mapped
+    return items
 
 
 def _with_latency_scale(cost: Cost, factor) -> Cost:
     return unchecked(cost.energy, cost.latency * factor, cost.area, cost.leakage, cost.ops)
+
+
+def _by_layer(cost: Cost, layers: int) -> list[Cost]:
+    """A Cost of arrays ``(L,)`` as one Cost per layer (scalar fields are every layer's). One
+    split per field, whose gradient is one concatenation (indexing each entry would pad)."""
+    fields = [getattr(cost, name) for name in COST_FIELDS]
+    split = [jnp.unstack(jnp.asarray(x)) if jnp.ndim(x) else [x] * layers for x in fields]
+    return [unchecked(*entry) for entry in zip(*split, strict=True)]
 
 
 def _pipeline_factors(latencies, vectors, mode: str):
@@ -815,9 +914,10 @@ def _pipeline_factors(latencies, vectors, mode: str):
     ``f_i = L_i / V_i`` and needs ``r_i = L_i - f_i`` more; the next layer starts then (inter-
     layer pipelining, section 3.4.1). Total ``sum f_i + max r_i`` (through
     :func:`hwjax.relax.max`); layer ``i`` is charged ``f_i + max r x r_i / sum r`` (the slowest
-    tail shared in proportion to the tails). Returns ``charged_i / L_i`` (1 where ``L_i = 0``).
+    tail shared in proportion to the tails). ``latencies`` and ``vectors`` are arrays ``(L,)``;
+    returns ``charged_i / L_i`` (1 where ``L_i = 0``), an array ``(L,)``.
     """
-    latencies = jnp.stack([jnp.asarray(x, dtype=float) for x in latencies])
+    latencies = jnp.asarray(latencies, dtype=float)
     first = latencies / jnp.asarray(vectors, dtype=latencies.dtype)
     rest = latencies - first
     tail = relax.max(rest, mode=mode)
@@ -874,19 +974,16 @@ def inference(config: Config, workload, mode: str = "ste") -> Report:
     if not isinstance(workload, workloads.Network):
         raise ValueError(f"workload must be a hwjax.workloads.Network, got {type(workload).__name__}")
     layers = list(workload)
-    hw = _hardware(config, mode)
-    computed, vectors, cores = [], [], 1.0
-    for layer in layers:  # a layer without matrices runs on the cores of the one before
-        items, mapped = _layer_items(hw, layer, cores)
-        computed.append(items)
-        vectors.append(mapped.vectors)
-        cores = mapped.cores
+    structure = _structure(layers)
+    items = _items(_hardware(config, mode), structure)
     if config.pipelining:
-        latencies = [_sum(c.latency for c in items.values()) for items in computed]
-        factors = _pipeline_factors(latencies, vectors, mode)
-        computed = [
-            {name: _with_latency_scale(c, factors[i]) for name, c in items.items()}
-            for i, items in enumerate(computed)
-        ]
-    reports = {layer.name: Report(items, "serial") for layer, items in zip(layers, computed, strict=True)}
+        latencies = sum(cost.latency for cost in items.values())
+        factors = _pipeline_factors(latencies, structure.layer_vectors, mode)
+        items = {name: _with_latency_scale(cost, factors) for name, cost in items.items()}
+    layers = len(structure.names)
+    split = {entry: _by_layer(cost, layers) for entry, cost in items.items()}
+    reports = {
+        name: Report({entry: costs[j] for entry, costs in split.items()}, "serial")
+        for j, name in enumerate(structure.names)
+    }
     return Report(reports, compose="serial")

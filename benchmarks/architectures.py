@@ -1,0 +1,110 @@
+"""Throughput of whole-accelerator inference models under ``jit(vmap(...))``.
+
+For each accelerator: design points per second of ``inference(config, VGG16)`` (energy of one
+batch-1 inference, summed over the Report) at a batch of random configurations that vary the
+continuous knobs listed below, the same for the gradient of that energy with respect to every
+knob, the gradient-to-forward time ratio, and the compile time of each.
+
+    python benchmarks/architectures.py [--batch 1000000] [--repeats 3] [--workload VGG16]
+
+Targets (issue 4): PUMA at least 1,000,000 design points per second on a 2-core CPU, gradient at
+most 3x the forward time, compile under 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import hwjax as hj
+from hwjax_models import digital, isaac, puma
+from hwjax_models import workloads as catalog
+
+Knobs = dict[str, jax.Array]
+
+#: accelerator -> (module, knob -> (low, high) sampled uniformly)
+ACCELERATORS: dict[str, tuple[object, dict[str, tuple[float, float]]]] = {
+    "puma": (
+        puma,
+        {
+            "mvmu_dim": (64.0, 256.0),
+            "mvmus_per_core": (1.0, 8.0),
+            "vfu_width": (1.0, 8.0),
+            "cores_per_tile": (2.0, 16.0),
+            "adc_bits": (6.0, 10.0),
+            "bits_per_cell": (1.0, 4.0),
+            "clock_hz": (0.5e9, 1.5e9),
+        },
+    ),
+    "isaac": (isaac, {"adc_bits": (6.0, 10.0), "bits_per_cell": (1.0, 4.0), "array_dim": (64.0, 256.0)}),
+    "digital": (digital, {"mac_rows": (64.0, 256.0), "mac_cols": (64.0, 256.0), "clock_hz": (0.5e9, 1.5e9)}),
+}
+
+
+def _sample(knobs: dict[str, tuple[float, float]], batch: int) -> Knobs:
+    rng = np.random.default_rng(0)
+    return {name: jnp.asarray(rng.uniform(lo, hi, batch), jnp.float32) for name, (lo, hi) in knobs.items()}
+
+
+def _energy_fn(module, network) -> Callable[[Knobs], jax.Array]:
+    def energy(knobs: Knobs) -> jax.Array:
+        return hj.total(module.inference(module.Config(**knobs), network)).total_energy
+
+    return energy
+
+
+def _compile(fn, knobs: Knobs) -> tuple[Callable, float]:
+    start = time.perf_counter()
+    compiled = jax.jit(fn).lower(knobs).compile()
+    return compiled, time.perf_counter() - start
+
+
+def _median_seconds(fn, knobs: Knobs, repeats: int) -> float:
+    jax.block_until_ready(fn(knobs))  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(knobs))
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def benchmark(name: str, network, batch: int, repeats: int) -> None:
+    """Print forward and gradient design points per second, their ratio and compile times."""
+    module, ranges = ACCELERATORS[name]
+    knobs = _sample(ranges, batch)
+    energy = _energy_fn(module, network)
+    forward, compile_fwd = _compile(jax.vmap(energy), knobs)
+    gradient, compile_grad = _compile(jax.vmap(jax.grad(energy)), knobs)
+    t_fwd = _median_seconds(forward, knobs, repeats)
+    t_grad = _median_seconds(gradient, knobs, repeats)
+    print(
+        f"{name:<8} {len(ranges):>5} {batch / t_fwd:>12.3e} {batch / t_grad:>12.3e} {t_grad / t_fwd:>9.2f}"
+        f" {compile_fwd:>10.2f} {compile_grad:>11.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workload", default="VGG16", help=f"one of {', '.join(catalog.catalog())}")
+    parser.add_argument("--models", nargs="+", default=list(ACCELERATORS), choices=list(ACCELERATORS))
+    args = parser.parse_args()
+    network = catalog.get(args.workload)
+    print(f"device: {jax.devices()[0].device_kind}; workload {args.workload}; batch {args.batch:.0e} designs")
+    print(
+        f"{'model':<8} {'knobs':>5} {'fwd pts/s':>12} {'grad pts/s':>12} {'grad/fwd':>9}"
+        f" {'compile s':>10} {'grad cmp s':>11}"
+    )
+    for name in args.models:
+        benchmark(name, network, args.batch, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
