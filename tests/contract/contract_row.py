@@ -8,6 +8,14 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from hwjax import workloads
+
+#: Two tiny layers (a convolution and a sigmoid dense layer) for the accelerator models' rows.
+TINY_NETWORK = workloads.Network(
+    "tiny",
+    (workloads.Conv2d(4, 8, 3, (6, 6)), workloads.Dense(6 * 6 * 8, 16, activation="sigmoid")),
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class ContractRow:

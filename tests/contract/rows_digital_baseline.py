@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwjax import workloads
 from hwjax_models import digital
 
-from .contract_row import ContractRow
+from .contract_row import TINY_NETWORK, ContractRow
 
 MODES = ("exact", "ste", "smooth")
 _f32 = np.float32
 _BAD_MODE = ({"mode": "fuzzy"}, "mode")
-_TINY = workloads.Network(
-    "tiny",
-    (
-        workloads.Conv2d(2, 4, 3, (4, 4), name="conv"),
-        workloads.Dense(64, 10, activation="sigmoid", name="dense"),
-    ),
-)
 
 
 def _peak(mode, mac_rows, mac_cols, weight_bits):
@@ -54,7 +46,12 @@ ROWS = [
     ContractRow(
         name="digital_baseline.inference",
         fn=_inference,
-        inputs={"workload": _TINY, "mac_rows": _f32(32.0), "mac_cols": _f32(16.0), "clock_hz": _f32(1e9)},
+        inputs={
+            "workload": TINY_NETWORK,
+            "mac_rows": _f32(32.0),
+            "mac_cols": _f32(16.0),
+            "clock_hz": _f32(1e9),
+        },
         knobs={"mac_rows": (8.0, 256.0), "mac_cols": (8.0, 256.0), "clock_hz": (0.5e9, 1.5e9)},
         bad_inputs=(
             _BAD_MODE,

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwjax import workloads
 from hwjax_models import isaac
 
-from .contract_row import ContractRow
+from .contract_row import TINY_NETWORK, ContractRow
 
 MODES = ("exact", "ste", "smooth")
 _f32 = np.float32
 _BAD_MODE = ({"mode": "fuzzy"}, "mode")
-_TINY = workloads.Network(
-    "tiny",
-    (
-        workloads.Conv2d(2, 4, 3, (4, 4), name="conv"),
-        workloads.Dense(64, 10, activation="sigmoid", name="dense"),
-    ),
-)
 
 
 def _peak(mode, adc_bits, array_dim, bits_per_cell):
@@ -55,7 +47,7 @@ ROWS = [
         name="isaac.inference",
         fn=_inference,
         inputs={
-            "workload": _TINY,
+            "workload": TINY_NETWORK,
             "adc_bits": _f32(8.0),
             "array_dim": _f32(128.0),
             "crossbar_cycle": _f32(100e-9),

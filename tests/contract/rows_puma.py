@@ -14,14 +14,10 @@ import hwjax as hj
 from hwjax import workloads
 from hwjax_models import puma
 
-from .contract_row import ContractRow
+from .contract_row import TINY_NETWORK, ContractRow
 
 MODES = ("exact", "ste", "smooth")
 _BAD_MODE = ({"mode": "fuzzy"}, "mode")
-_NETWORK = workloads.Network(
-    "tiny",
-    (workloads.Conv2d(4, 8, 3, (6, 6)), workloads.Dense(6 * 6 * 8, 16, activation="sigmoid")),
-)
 
 
 def _peak(mode, adc_bits, bits_per_cell, mvmu_dim, vfu_width):
@@ -60,7 +56,10 @@ ROWS = [
     ContractRow(
         name="puma.inference",
         fn=_inference,
-        inputs={**_strong({"mvmu_dim": 128.0, "mvmus_per_core": 2.0, "dac_bits": 1.0}), "network": _NETWORK},
+        inputs={
+            **_strong({"mvmu_dim": 128.0, "mvmus_per_core": 2.0, "dac_bits": 1.0}),
+            "network": TINY_NETWORK,
+        },
         knobs={"mvmu_dim": (32.0, 256.0), "mvmus_per_core": (1.0, 8.0), "dac_bits": (1.0, 4.0)},
         bad_inputs=(
             _BAD_MODE,
