@@ -173,13 +173,20 @@ def repeat(cost: Cost, n) -> Cost:
     return unchecked(cost.energy * n, cost.latency * n, cost.area, cost.leakage, cost.ops * n)
 
 
-def replicate(cost: Cost, n) -> Cost:
+def replicate(item: ReportItem, n) -> ReportItem:
     """``n`` spatial copies of a unit working at once.
 
     Energy, area, leakage and ops scale by ``n``; latency is that of one copy. ``n`` (>= 0)
-    may be a traced float.
+    may be a traced float. A Report is replicated entry by entry (same names and composition),
+    so ``total(replicate(report, n)) == replicate(total(report), n)``.
     """
     n = validate.check_nonnegative("n", n)
+    if isinstance(item, Report):
+        return jax.tree_util.tree_map(lambda c: _copies(c, n), item, is_leaf=lambda x: isinstance(x, Cost))
+    return _copies(item, n)
+
+
+def _copies(cost: Cost, n) -> Cost:
     return unchecked(cost.energy * n, cost.latency, cost.area * n, cost.leakage * n, cost.ops * n)
 
 

@@ -66,14 +66,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
 from hwjax import relax, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import digital, memory
-from hwjax.cost import Cost, Report, unchecked
+from hwjax.cost import Cost, Report, replicate, total, unchecked
 from hwjax.mapping import ArrayTarget, map_matrix
 from hwjax.tech import Tech, check_tech
 
@@ -207,23 +206,8 @@ def _vfu(c: Config) -> digital.VFU:
     return digital.VFU(width=c.vfu_width, tech=c.tech, cycle=_period(c))
 
 
-def _sum(report: Report, latency) -> Cost:
-    """Every Cost of ``report`` added field by field, lasting ``latency`` (a parallel total)."""
-    costs = list(report.flat().values())
-
-    def field(name):
-        return sum(getattr(cost, name) for cost in costs)
-
-    return unchecked(field("energy"), latency, field("area"), field("leakage"), field("ops"))
-
-
 def _per_cycle(energy, c: Config, area=0.0, leakage=0.0) -> Cost:
     return unchecked(energy, _period(c), area, leakage)
-
-
-def _memory_cycle(mem: memory.Memory, accesses, c: Config) -> Cost:
-    """``accesses`` accesses of ``mem`` in one clock (reads and writes cost alike)."""
-    return _per_cycle(accesses * memory.read_energy(mem), c, memory.area(mem), memory.leakage(mem))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +233,7 @@ def _core(c: Config, mems: _Memories, loading: bool) -> Report:
     cells = c.mac_rows * c.mac_cols
     items = {
         "mac_array": _per_cycle(cells * mac.energy, c, cells * mac.area, cells * mac.leakage),
-        "weight_buffer": _memory_cycle(mems.weights, 1.0 if loading else 0.0, c),
+        "weight_buffer": memory.busy_cycle(mems.weights, _period(c), 1.0 if loading else 0.0),
     }
     return Report(items, "parallel")
 
@@ -265,23 +249,14 @@ def core(config: Config, mode: str = "ste") -> Report:
     return _core(config, _memories(config), loading=True)
 
 
-def _replicated(cost: Cost, n) -> Cost:
-    """``n >= 0`` spatial copies, as :func:`hwjax.replicate`."""
-    return unchecked(cost.energy * n, cost.latency, cost.area * n, cost.leakage * n, cost.ops * n)
-
-
-def _replicate_report(report: Report, n) -> Report:
-    return jax.tree_util.tree_map(lambda x: _replicated(x, n), report, is_leaf=lambda x: isinstance(x, Cost))
-
-
 def _tile(c: Config, mode: str, mems: _Memories, loading: bool) -> Report:
     lanes = digital.vfu_op(_vfu(c), c.vfu_width, "add", mode)
     items = {
-        "core": _replicate_report(_core(c, mems, loading), c.cores_per_tile),
+        "core": replicate(_core(c, mems, loading), c.cores_per_tile),
         # per core and cycle: an input vector read and an output vector written
-        "activation_buffer": _memory_cycle(mems.activations, 2.0 * c.cores_per_tile, c),
+        "activation_buffer": memory.busy_cycle(mems.activations, _period(c), 2.0 * c.cores_per_tile),
         # per core and cycle: mac_cols partial sums read and written back
-        "accumulator": _memory_cycle(mems.accumulators, 2.0 * c.cores_per_tile, c),
+        "accumulator": memory.busy_cycle(mems.accumulators, _period(c), 2.0 * c.cores_per_tile),
         "vfu": _per_cycle(lanes.energy, c, lanes.area, lanes.leakage),
     }
     return Report(items, "parallel")
@@ -299,7 +274,7 @@ def tile(config: Config, mode: str = "ste") -> Report:
 
 
 def _chip(c: Config, mode: str, mems: _Memories, loading: bool = True) -> Report:
-    node = {"tile": _replicate_report(_tile(c, mode, mems, loading), c.tiles)}
+    node = {"tile": replicate(_tile(c, mode, mems, loading), c.tiles)}
     return Report({"node": Report(node, "parallel")}, "parallel")
 
 
@@ -323,7 +298,7 @@ def peak(config: Config, mode: str = "ste") -> Cost:
     """
     validate.check_choice("mode", mode, relax.MODES)
     c = config
-    busy = _sum(_chip(c, mode, _memories(c), loading=False), _period(c))
+    busy = total(_chip(c, mode, _memories(c), loading=False))
     ops = OPS_PER_MAC * c.mac_rows * c.mac_cols * _cores(c)
     return unchecked(busy.energy, busy.latency, busy.area, busy.leakage, ops)
 
@@ -358,7 +333,7 @@ def _parts(c: Config, mode: str, vfu_ops: set) -> _Parts:
         accumulator_access=memory.read_energy(mems.accumulators),
         activation_unit=digital.activation(activation, 1.0, mode).energy,
         vfu_ops={op: digital.vfu_op(vfu, 1.0, op, mode).energy for op in sorted(vfu_ops)},
-        hardware=_sum(_chip(c, mode, mems), _period(c)),
+        hardware=total(_chip(c, mode, mems)),
         weight_buffer=unchecked(0.0, 0.0, _cores(c) * weights_area, _cores(c) * weights_leakage),
     )
 

@@ -124,7 +124,7 @@ from hwjax import relax, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory, noc
-from hwjax.cost import Cost, Report, replicate, unchecked
+from hwjax.cost import Cost, Report, replicate, total, unchecked
 from hwjax.devices import device as device_preset
 from hwjax.mapping import ArrayTarget, input_cycles, map_matrix, place, weight_slices
 from hwjax.tech import Tech, check_tech
@@ -248,7 +248,8 @@ class Config:
         check_tech(self.tech)
         for name, (low, high) in _RANGES.items():
             object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
-        object.__setattr__(self, "dac_bits", _check_not_above("dac_bits", self.dac_bits, self.input_bits))
+        # mapping.ArrayTarget checks dac_bits <= input_bits (raises concrete, clamps traced).
+        object.__setattr__(self, "dac_bits", _array_target(self).dac_bits)
         self._check_adc_rate()
 
     def _check_adc_rate(self) -> None:
@@ -264,33 +265,13 @@ class Config:
             )
 
 
-def _check_not_above(name: str, value, bound):
-    """``value <= bound`` (raise naming ``name`` if concrete, clamp if traced)."""
-    if validate.is_traced((value, bound)):
-        return jnp.minimum(value, bound)
-    if np.any(np.asarray(value) > np.asarray(bound)):
-        raise ValueError(f"{name}={value!r} is outside the allowed range [1, input_bits={bound!r}]")
-    return value
+def _array_target(c: Config) -> ArrayTarget:
+    """One IMA's arrays as a mapping target: bit slicing over ``array_dim`` squares, streaming."""
+    return ArrayTarget(c.array_dim, c.array_dim, c.bits_per_cell, c.weight_bits, c.input_bits, c.dac_bits)
 
 
 # Costs built here are non-negative by construction (sums and products of component costs and
 # counts), so they use hwjax.cost.unchecked, which keeps the traced graph and compile time small.
-
-
-def _replicate_report(report: Report, n) -> Report:
-    """``report`` with every Cost replicated ``n`` times (spatial copies)."""
-    return jax.tree_util.tree_map(lambda x: replicate(x, n), report, is_leaf=lambda x: isinstance(x, Cost))
-
-
-def _sum(report: Report, latency) -> Cost:
-    """Every Cost of ``report`` added field by field, lasting ``latency``: the total of a
-    parallel report whose units all last ``latency``."""
-    costs = list(report.flat().values())
-
-    def field(name):
-        return sum(getattr(cost, name) for cost in costs)
-
-    return unchecked(field("energy"), latency, field("area"), field("leakage"), field("ops"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +338,7 @@ class _Units:
 def _units(c: Config, mode: str) -> _Units:
     validate.check_choice("mode", mode, relax.MODES)
     period = 1.0 / c.clock_hz
-    target = ArrayTarget(c.array_dim, c.array_dim, c.bits_per_cell, c.weight_bits, c.input_bits, c.dac_bits)
+    target = _array_target(c)
     slices, cycles = weight_slices(target, mode), input_cycles(target, mode)
     dev = device_preset(c.device)
     # Cell bits above the device's only change the mapping (see Config.bits_per_cell).
@@ -411,11 +392,6 @@ def _continuous(cost: Cost, n, h: _Units) -> Cost:
     return unchecked(n * cost.energy * share, h.period, n * cost.area, n * cost.leakage)
 
 
-def _per_access(mem: memory.Memory, h: _Units) -> Cost:
-    """A memory doing one access per clock."""
-    return unchecked(memory.read_energy(mem), h.period, memory.area(mem), memory.leakage(mem))
-
-
 def _core(h: _Units) -> Report:
     c = h.c
     columns = c.arrays_per_core * c.array_dim  # = rows: one DAC per row, one S+H per column
@@ -426,8 +402,8 @@ def _core(h: _Units) -> Report:
         "sample_hold": _lanes(h.sample_hold, columns, h),
         "crossbar": _continuous(stream, c.arrays_per_core, h),
         "shift_add": _lanes(h.shift_add, c.shift_adds_per_core, h),
-        "input_register": _per_access(h.input_register, h),
-        "output_register": _per_access(h.output_register, h),
+        "input_register": memory.busy_cycle(h.input_register, h.period),
+        "output_register": memory.busy_cycle(h.output_register, h.period),
     }
     return Report(items, "parallel")
 
@@ -468,16 +444,16 @@ def _router_share(h: _Units) -> Cost:
 
 def _tile(h: _Units, core_report: Report) -> Report:
     c = h.c
-    cores = _replicate_report(core_report, c.cores_per_tile)
+    cores = replicate(core_report, c.cores_per_tile)
     items = {
         "core": cores,
-        "edram_buffer": _per_access(h.edram, h),
-        "edram_bus": _bus_transfer(h, _sum(cores, h.period).area),
+        "edram_buffer": memory.busy_cycle(h.edram, h.period),
+        "edram_bus": _bus_transfer(h, total(cores).area),
         "router": _router_share(h),
         "sigmoid": _lanes(h.activation, c.sigmoid_units, h),
         "shift_add": _lanes(h.shift_add, 1.0, h),
         "max_pool": _lanes(h.add, c.max_pool_width, h),
-        "output_register": _per_access(h.tile_output_register, h),
+        "output_register": memory.busy_cycle(h.tile_output_register, h.period),
     }
     return Report(items, "parallel")
 
@@ -502,7 +478,7 @@ def _hypertransport(h: _Units) -> Cost:
 
 
 def _chip(h: _Units) -> Report:
-    node = {"tile": _replicate_report(_tile(h, _core(h)), h.c.tiles), "hypertransport": _hypertransport(h)}
+    node = {"tile": replicate(_tile(h, _core(h)), h.c.tiles), "hypertransport": _hypertransport(h)}
     return Report({"node": Report(node, "parallel")}, "parallel")
 
 
@@ -529,7 +505,7 @@ def peak(config: Config, mode: str = "ste") -> Cost:
     """
     c = config
     h = _units(c, mode)
-    per_clock = _sum(_chip(h), h.period)
+    per_clock = total(_chip(h))
     mvm_time = h.cycles * c.crossbar_cycle
     macs = c.tiles * c.cores_per_tile * c.arrays_per_core * c.array_dim**2 / h.slices
     energy = per_clock.energy * mvm_time / h.period
@@ -568,7 +544,7 @@ def _mvm_energy(h: _Units):
 
 def _parts(h: _Units) -> _Parts:
     tile_report = _tile(h, _core(h))
-    one_tile = _sum(tile_report, h.period)
+    one_tile = total(tile_report)
     network = _noc(h.c, one_tile.area)
     return _Parts(
         mvm=_mvm_energy(h),
@@ -582,7 +558,7 @@ def _parts(h: _Units) -> _Parts:
     )
 
 
-def _vectorunchecked(h: _Units, op) -> Cost:
+def _vector_cost(h: _Units, op) -> Cost:
     """One VectorOp on the tile's digital units (energy J, latency s; ops not counted)."""
     c = h.c
     if op.kind in ("sigmoid", "tanh", "softmax"):
@@ -601,18 +577,6 @@ def _remote_share(h: _Units, m):
     return jnp.maximum(m.row_blocks - per_tile, 0.0) / m.row_blocks
 
 
-def _reductions(op, m, h: _Units):
-    """Partial-sum additions, ``vectors x cols x (row_blocks - 1)``.
-
-    In smooth mode the mapping's row-block count is floored at one by a smooth maximum, which
-    leaves ``row_blocks - 1`` at the rounding level of 1 (about 1e-7) for a matrix that fits one
-    array; the count is taken here as ``max(rows / array_dim - 1, 0)`` instead, exactly 0 there.
-    """
-    if h.mode != "smooth":
-        return m.partial_sums
-    return op.vectors * op.cols * jnp.maximum(op.rows / h.c.array_dim - 1.0, 0.0)
-
-
 def _accesses(bits, width, h: _Units):
     return relax.ceil(bits / width, mode=h.mode)
 
@@ -625,7 +589,7 @@ def _matrix_traffic(h: _Units, p: _Parts, op, m) -> dict[str, Any]:
     applied = m.mvms * c.array_dim * bits  # read out of the input registers, cycle by cycle
     produced = m.mvms * c.array_dim * bits  # written to and read from the output registers
     stored = m.outputs * bits  # layer outputs written to the next layer's eDRAM
-    reductions = _reductions(op, m, h)
+    reductions = m.partial_sums
     sent = reductions * bits * _remote_share(h, m) + stored
     registers = _accesses(loaded + applied, bits, h)
     edram = _accesses(loaded + stored, c.edram_width_bits, h)
@@ -660,7 +624,7 @@ def _layer(h: _Units, p: _Parts, layer) -> tuple[dict[str, Any], Any, Any]:
         for name, energy in _matrix_traffic(h, p, op, m).items():
             traffic[name] = traffic[name] + energy
     vectors = max([op.vectors for op in ops], default=1)
-    vector_costs = [_vectorunchecked(h, op) for op in layer.vector_ops()]
+    vector_costs = [_vector_cost(h, op) for op in layer.vector_ops()]
     vfu_energy = sum((v.energy for v in vector_costs), zero)
     t_vfu = sum((v.latency for v in vector_costs), zero) / vectors
     t_mvm = len(ops) * h.cycles * c.crossbar_cycle

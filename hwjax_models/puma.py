@@ -356,11 +356,6 @@ def _per_cycle(cost: Cost, config: Config) -> Cost:
     return Cost(energy, _cycle(config), cost.area, cost.leakage)
 
 
-def _memory_cycle(mem: memory.Memory, config: Config) -> Cost:
-    """A memory doing one access per clock (the simulator's ``pow_dyn x 1 ns`` per cycle)."""
-    return Cost(memory.read_energy(mem), _cycle(config), memory.area(mem), memory.leakage(mem))
-
-
 def _peak_unit(unit, area, leakage, config: Config) -> Cost:
     """A digital unit at :func:`hwjax.components.digital.peak_power`, as one cycle."""
     dynamic = (digital.peak_power(unit) - leakage) * _cycle(config)
@@ -395,7 +390,7 @@ def _core_items(config: Config, mvm: Cost) -> dict[str, Cost]:
     imem = memory.instruction_memory(INSTRUCTION_ENTRIES, config.tech)
     return {
         "control_pipeline": _control_cycle(config, "core"),
-        "instruction_memory": _memory_cycle(imem, config),
+        "instruction_memory": memory.busy_cycle(imem, _cycle(config)),
         "register_file": _register_file_cycle(config),
         "mvmu": replicate(_per_cycle(mvm, config), config.mvmus_per_core),
         "vfu": _vfu_cycle(config),
@@ -422,15 +417,6 @@ def _memory_bus_cycle(config: Config) -> Cost:
     return Cost(share * dynamic, _cycle(config), share * area, share * leakage)
 
 
-def _replicate_report(report: Report, n) -> Report:
-    """``report`` with every Cost replicated ``n`` times (same structure and composition)."""
-    items = {
-        name: _replicate_report(item, n) if isinstance(item, Report) else replicate(item, n)
-        for name, item in report.items()
-    }
-    return Report(items, compose=report.compose)
-
-
 def _tile_items(config: Config, cores) -> dict:
     """Table 3.5's tile rows, one full-activity cycle each, given the tile's cores."""
     tech = config.tech
@@ -438,13 +424,15 @@ def _tile_items(config: Config, cores) -> dict:
     return {
         "core": cores,
         "tile_control_unit": _control_cycle(config, "tile"),
-        "tile_instruction_memory": _memory_cycle(
-            memory.instruction_memory(TILE_INSTRUCTION_ENTRIES, tech), config
+        "tile_instruction_memory": memory.busy_cycle(
+            memory.instruction_memory(TILE_INSTRUCTION_ENTRIES, tech), _cycle(config)
         ),
-        "tile_data_memory": _memory_cycle(_tile_memory(config), config),
+        "tile_data_memory": memory.busy_cycle(_tile_memory(config), _cycle(config)),
         "tile_memory_bus": _memory_bus_cycle(config),
-        "tile_attribute_memory": _memory_cycle(memory.instruction_memory(ATTRIBUTE_ENTRIES, tech), config),
-        "tile_receive_buffer": _memory_cycle(receive_buffer, config),
+        "tile_attribute_memory": memory.busy_cycle(
+            memory.instruction_memory(ATTRIBUTE_ENTRIES, tech), _cycle(config)
+        ),
+        "tile_receive_buffer": memory.busy_cycle(receive_buffer, _cycle(config)),
     }
 
 
@@ -455,7 +443,7 @@ def tile(config: Config, mode: str = "ste") -> Report:
     ``tile_control_unit``, ``tile_instruction_memory``, ``tile_data_memory``,
     ``tile_memory_bus``, ``tile_attribute_memory``, ``tile_receive_buffer``; in parallel.
     """
-    cores = _replicate_report(core(config, mode), config.cores_per_tile)
+    cores = replicate(core(config, mode), config.cores_per_tile)
     return Report(_tile_items(config, cores), compose="parallel")
 
 
@@ -497,7 +485,7 @@ def chip(config: Config, mode: str = "ste") -> Report:
     node's peak power (W), ``.area`` its area (m²).
     """
     one_tile = tile(config, mode)
-    tiles = _replicate_report(one_tile, config.tiles_per_node)
+    tiles = replicate(one_tile, config.tiles_per_node)
     node = Report(_node_items(config, tiles, total(one_tile).area, mode), compose="parallel")
     return Report({"node": node}, compose="parallel")
 

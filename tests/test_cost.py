@@ -163,3 +163,15 @@ def test_unchecked_builds_the_same_cost_without_validation():
     assert jax.tree_util.tree_structure(built) == jax.tree_util.tree_structure(hj.Cost(1.0, 2.0, 3.0))
     assert [built.energy, built.latency, built.area, built.leakage, built.ops] == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert hj.cost.unchecked(1.0, 2.0).area == 0.0
+
+
+def test_replicate_a_report_entry_by_entry():
+    """Replicating a Report keeps its names and composition, and commutes with total()."""
+    a, b = hj.Cost(1.0, 2.0, 3.0, 0.5, 4.0), hj.Cost(2.0, 1.0, 1.0, 0.0, 0.0)
+    for compose in hj.cost.COMPOSITIONS:
+        report = hj.Report({"a": a, "inner": hj.Report({"b": b})}, compose=compose)
+        copies = hj.replicate(report, 3.0)
+        assert list(copies) == ["a", "inner"] and copies.compose == compose
+        got, want = hj.total(copies), hj.replicate(hj.total(report), 3.0)
+        for name in hj.cost.COST_FIELDS:
+            assert float(getattr(got, name)) == pytest.approx(float(getattr(want, name)), rel=1e-6), name

@@ -277,6 +277,20 @@ def access(mem: Memory, bits, op: str = "read", mode: str = "ste") -> Cost:
     return Cost(count * per_access, rounds * access_time(mem), area(mem), leakage(mem))
 
 
+def busy_cycle(mem: Memory, cycle, accesses=1.0) -> Cost:
+    """One clock cycle of a memory at full activity: ``accesses`` accesses every ``cycle`` s.
+
+    The peak-power view of the architecture tables (PUMA's ``pow_dyn + pow_leak``: one access
+    per cycle). Reads and writes cost alike here, as in the PUMA simulator.
+
+    Returns:
+        Cost with ``energy`` = accesses x read energy (J), ``latency`` = ``cycle`` (s), and the
+        memory's ``area`` (m²) and ``leakage`` (W); its ``power`` is the memory's peak power.
+    """
+    accesses = validate.check_nonnegative("accesses", accesses)
+    return Cost(accesses * read_energy(mem), cycle, area(mem), leakage(mem))
+
+
 def instruction_memory(entries, tech: Tech = PUMA_TECH) -> Memory:
     """PUMA instruction memory of ``entries`` 8-byte instructions (48-bit fetch), simulator-style.
 

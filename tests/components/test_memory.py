@@ -24,7 +24,7 @@ PUMA_TOL = 0.15
 
 def _power(mem: memory.Memory):
     """Table 3.5 power: one access per 1 GHz cycle plus leakage, W (e.g. RF 0.33 + 0.147 mW)."""
-    return memory.read_energy(mem) / CYCLE + memory.leakage(mem)
+    return memory.busy_cycle(mem, CYCLE).power
 
 
 def _close(actual, expected, rtol):

@@ -111,7 +111,18 @@ def _misread(mode, bits_per_cell, level_sigma, sense_sigma):
     return memory.mlc_misread(bits_per_cell, level_sigma, sense_sigma)
 
 
+def _busy_cycle(mode, capacity_bytes, cycle, accesses):
+    return memory.busy_cycle(memory.Memory(capacity_bytes, 256.0, kind="edram"), cycle, accesses)
+
+
 ROWS: list[ContractRow] = [
+    ContractRow(
+        name="memory.busy_cycle",
+        fn=_busy_cycle,
+        inputs={"capacity_bytes": 65536.0, "cycle": 1e-9, "accesses": 2.0},
+        knobs={"capacity_bytes": (1024.0, 2.0**24), "cycle": (1e-10, 1e-6), "accesses": (0.0, 16.0)},
+        bad_inputs=(({"capacity_bytes": 0.0}, "capacity_bytes"), ({"accesses": -1.0}, "accesses")),
+    ),
     _buffer_row("sram", "read"),
     _buffer_row("edram", "write"),
     _buffer_row("sram", "read", "puma_instruction"),
