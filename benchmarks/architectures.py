@@ -23,6 +23,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import median_seconds
 
 import hwjax as hj
 from hwjax_models import digital, isaac, puma
@@ -72,16 +73,6 @@ def _compile(fn, knobs: Knobs) -> tuple[Callable, float]:
     return compiled, time.perf_counter() - start
 
 
-def _median_seconds(fn, knobs: Knobs, repeats: int) -> float:
-    jax.block_until_ready(fn(knobs))  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(knobs))
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def benchmark(name: str, network, batch: int, chunk: int, repeats: int) -> None:
     """Print forward and gradient design points per second, their ratio and compile times."""
     module, ranges = ACCELERATORS[name]
@@ -89,8 +80,8 @@ def benchmark(name: str, network, batch: int, chunk: int, repeats: int) -> None:
     energy = _energy_fn(module, network)
     forward, compile_fwd = _compile(_chunked(energy, chunk), knobs)
     gradient, compile_grad = _compile(_chunked(jax.grad(energy), chunk), knobs)
-    t_fwd = _median_seconds(forward, knobs, repeats)
-    t_grad = _median_seconds(gradient, knobs, repeats)
+    t_fwd = median_seconds(forward, knobs, repeats=repeats)
+    t_grad = median_seconds(gradient, knobs, repeats=repeats)
     print(
         f"{name:<8} {len(ranges):>5} {batch / t_fwd:>12.3e} {batch / t_grad:>12.3e} {t_grad / t_fwd:>9.2f}"
         f" {compile_fwd:>10.2f} {compile_grad:>11.2f}"

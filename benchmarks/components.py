@@ -10,12 +10,12 @@ and the gradient-to-forward time ratio.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import median_seconds
 
 from hwjax import Tech
 from hwjax.components import adc, crossbar, dac, digital, memory, noc, regfile, sram_cim
@@ -145,16 +145,6 @@ FAMILIES: dict[str, tuple[Callable[[Knobs], object], Callable]] = {
 }
 
 
-def _median_seconds(fn, knobs: Knobs, repeats: int) -> float:
-    jax.block_until_ready(fn(knobs))  # compile and warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(knobs))
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def benchmark(name: str, cost_fn, sampler, batch: int, repeats: int) -> None:
     def energy(k):
         return cost_fn(k).total_energy
@@ -162,8 +152,8 @@ def benchmark(name: str, cost_fn, sampler, batch: int, repeats: int) -> None:
     knobs = sampler(np.random.default_rng(0), batch)
     forward = jax.jit(jax.vmap(energy))
     gradient = jax.jit(jax.vmap(jax.grad(energy)))
-    t_fwd = _median_seconds(forward, knobs, repeats)
-    t_grad = _median_seconds(gradient, knobs, repeats)
+    t_fwd = median_seconds(forward, knobs, repeats=repeats)
+    t_grad = median_seconds(gradient, knobs, repeats=repeats)
     print(f"{name:<34} {batch / t_fwd:>12.3e} {batch / t_grad:>12.3e} {t_grad / t_fwd:>10.2f}")
 
 

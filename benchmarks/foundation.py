@@ -14,6 +14,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import median_seconds
 
 import hwjax as hj
 from hwjax import relax
@@ -46,17 +47,6 @@ def sample(batch: int, seed: int = 0) -> dict:
     }
 
 
-def timed(fn, *args, repeats: int = 5) -> float:
-    """Median wall time of ``fn(*args)`` after one warm-up, s."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-batch", type=int, default=1_000_000)
@@ -70,14 +60,15 @@ def main() -> None:
     compile_s = time.perf_counter() - start
     print(f"device: {jax.devices()[0].device_kind}; compile + first call (1e3 points): {compile_s:.3f} s")
 
-    eager = timed(lambda k: design_cost(k), {k: v[0] for k, v in sample(1).items()}, repeats=3)
+    eager = median_seconds(lambda k: design_cost(k), {k: v[0] for k, v in sample(1).items()}, repeats=3)
     print(f"one design, eager (no jit): {eager * 1e3:.1f} ms")
 
     print(f"{'batch':>10} {'forward pts/s':>15} {'ns/pt':>8} {'fwd+grad pts/s':>15} {'ns/pt':>8}")
     batch = 1000
     while batch <= args.max_batch:
         knobs = sample(batch)
-        t_fwd, t_grad = timed(forward, knobs), timed(gradient, knobs)
+        t_fwd = median_seconds(forward, knobs, repeats=5)
+        t_grad = median_seconds(gradient, knobs, repeats=5)
         forward_cols = f"{batch / t_fwd:>15.3e} {t_fwd / batch * 1e9:>8.1f}"
         gradient_cols = f"{batch / t_grad:>15.3e} {t_grad / batch * 1e9:>8.1f}"
         print(f"{batch:>10.0e} {forward_cols} {gradient_cols}")
