@@ -1,21 +1,15 @@
 """Contract rows for the weight-stationary digital baseline (``hwjax_models.digital``): ``peak``
 and ``inference``.
 
-Kept cheap: three knobs each and a two-layer workload for ``inference``. Knob examples are
-float32 (not weakly typed Python floats), so that the examples and the random and fuzzed points
-share one compiled function per mode.
-"""
+Kept cheap: three knobs each and a two-layer workload for ``inference``."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from hwjax_models import digital
 
 from .contract_row import TINY_NETWORK, ContractRow
 
 MODES = ("exact", "ste", "smooth")
-_f32 = np.float32
 _BAD_MODE = ({"mode": "fuzzy"}, "mode")
 
 
@@ -33,7 +27,7 @@ ROWS = [
     ContractRow(
         name="digital_baseline.peak",
         fn=_peak,
-        inputs={"mac_rows": _f32(128.0), "mac_cols": _f32(128.0), "weight_bits": _f32(16.0)},
+        inputs={"mac_rows": 128.0, "mac_cols": 128.0, "weight_bits": 16.0},
         knobs={"mac_rows": (64.0, 256.0), "mac_cols": (64.0, 256.0), "weight_bits": (8.0, 32.0)},
         bad_inputs=(
             _BAD_MODE,
@@ -48,9 +42,9 @@ ROWS = [
         fn=_inference,
         inputs={
             "workload": TINY_NETWORK,
-            "mac_rows": _f32(32.0),
-            "mac_cols": _f32(16.0),
-            "clock_hz": _f32(1e9),
+            "mac_rows": 32.0,
+            "mac_cols": 16.0,
+            "clock_hz": 1e9,
         },
         knobs={"mac_rows": (8.0, 256.0), "mac_cols": (8.0, 256.0), "clock_hz": (0.5e9, 1.5e9)},
         bad_inputs=(

@@ -1,21 +1,16 @@
 """Contract rows for the ISAAC model (``hwjax_models.isaac``): ``peak`` and ``inference``.
 
 Kept cheap (the suite compiles each row about a dozen times): three knobs each, and a two-layer
-workload (a small convolution and a dense layer) for ``inference``. Knob examples are float32
-(not weakly typed Python floats), so that the examples and the random and fuzzed points share one
-compiled function per mode.
+workload (a small convolution and a dense layer) for ``inference``.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from hwjax_models import isaac
 
 from .contract_row import TINY_NETWORK, ContractRow
 
 MODES = ("exact", "ste", "smooth")
-_f32 = np.float32
 _BAD_MODE = ({"mode": "fuzzy"}, "mode")
 
 
@@ -33,7 +28,7 @@ ROWS = [
     ContractRow(
         name="isaac.peak",
         fn=_peak,
-        inputs={"adc_bits": _f32(8.0), "array_dim": _f32(128.0), "bits_per_cell": _f32(2.0)},
+        inputs={"adc_bits": 8.0, "array_dim": 128.0, "bits_per_cell": 2.0},
         knobs={"adc_bits": (4.0, 10.0), "array_dim": (64.0, 256.0), "bits_per_cell": (1.0, 4.0)},
         bad_inputs=(
             _BAD_MODE,
@@ -48,9 +43,9 @@ ROWS = [
         fn=_inference,
         inputs={
             "workload": TINY_NETWORK,
-            "adc_bits": _f32(8.0),
-            "array_dim": _f32(128.0),
-            "crossbar_cycle": _f32(100e-9),
+            "adc_bits": 8.0,
+            "array_dim": 128.0,
+            "crossbar_cycle": 100e-9,
         },
         knobs={"adc_bits": (4.0, 10.0), "array_dim": (32.0, 256.0), "crossbar_cycle": (50e-9, 200e-9)},
         bad_inputs=(

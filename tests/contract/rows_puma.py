@@ -8,8 +8,6 @@ two tiny layers so that the rows stay cheap.
 
 from __future__ import annotations
 
-import numpy as np
-
 import hwjax as hj
 from hwjax import workloads
 from hwjax_models import puma
@@ -33,17 +31,11 @@ def _inference(mode, mvmu_dim, mvmus_per_core, dac_bits, network):
     return hj.total(puma.inference(config, network, mode))
 
 
-def _strong(values: dict) -> dict:
-    """Knob examples as float32 scalars: the suite's random and fuzzed samples are strongly
-    typed float32, so weakly typed Python-float examples would compile every function twice."""
-    return {name: np.float32(value) for name, value in values.items()}
-
-
 ROWS = [
     ContractRow(
         name="puma.peak",
         fn=_peak,
-        inputs=_strong({"adc_bits": 8.0, "bits_per_cell": 2.0, "mvmu_dim": 128.0, "vfu_width": 1.0}),
+        inputs={"adc_bits": 8.0, "bits_per_cell": 2.0, "mvmu_dim": 128.0, "vfu_width": 1.0},
         knobs={
             "adc_bits": (4.0, 12.0),
             "bits_per_cell": (1.0, 4.0),
@@ -57,7 +49,9 @@ ROWS = [
         name="puma.inference",
         fn=_inference,
         inputs={
-            **_strong({"mvmu_dim": 128.0, "mvmus_per_core": 2.0, "dac_bits": 1.0}),
+            "mvmu_dim": 128.0,
+            "mvmus_per_core": 2.0,
+            "dac_bits": 1.0,
             "network": TINY_NETWORK,
         },
         knobs={"mvmu_dim": (32.0, 256.0), "mvmus_per_core": (1.0, 8.0), "dac_bits": (1.0, 4.0)},
