@@ -1,7 +1,9 @@
-"""Throughput of whole-accelerator inference models under ``jit(vmap(...))``.
+"""Throughput of whole-accelerator models under ``jit(vmap(...))``.
 
 For each accelerator: design points per second of ``inference(config, VGG16)`` (energy of one
-batch-1 inference, summed over the Report) at a batch of random configurations that vary the
+batch-1 inference, summed over the Report; PANTHER: one SGD ``training_step``; MaxNVM: reading
+the weights from its store; TIMON: a Table 6.2 GEMM, the workload chosen with ``--gemm``) at a
+batch of random configurations that vary the
 continuous knobs listed below, the same for the gradient of that energy with respect to every
 knob, the gradient-to-forward time ratio, and the compile time of each.
 
@@ -26,13 +28,13 @@ import numpy as np
 from timing import median_seconds
 
 import hwjax as hj
-from hwjax_models import digital, isaac, puma
+from hwjax_models import digital, isaac, maxnvm, panther, puma, timon
 from hwjax_models import workloads as catalog
 
 Knobs = dict[str, jax.Array]
 
-#: accelerator -> (module, knob -> (low, high) sampled uniformly)
-ACCELERATORS: dict[str, tuple[object, dict[str, tuple[float, float]]]] = {
+#: accelerator -> (module, knob -> (low, high) sampled uniformly[, cost(config, network) -> Report])
+ACCELERATORS: dict[str, tuple] = {
     "puma": (
         puma,
         {
@@ -47,7 +49,19 @@ ACCELERATORS: dict[str, tuple[object, dict[str, tuple[float, float]]]] = {
     ),
     "isaac": (isaac, {"adc_bits": (6.0, 10.0), "bits_per_cell": (1.0, 4.0), "array_dim": (64.0, 256.0)}),
     "digital": (digital, {"mac_rows": (64.0, 256.0), "mac_cols": (64.0, 256.0), "clock_hz": (0.5e9, 1.5e9)}),
+    "panther": (
+        panther,
+        {"mcu_dim": (64.0, 256.0), "carry_interval": (256.0, 4096.0), "write_iterations": (5.0, 40.0)},
+        lambda config, network: panther.training_step(config, network, 1.0, "sgd"),
+    ),
+    "maxnvm": (
+        maxnvm,
+        {"sparsity": (0.5, 0.95), "cluster_bits": (4.0, 8.0), "value_bits_per_cell": (1.0, 3.0)},
+    ),
+    "timon": (timon, {"dp_width": (16.0, 128.0), "act_bits": (4.0, 16.0), "weight_bits": (4.0, 16.0)}),
 }
+#: Models that take a GEMM of TIMON's Table 6.2 rather than a network.
+GEMM_MODELS = ("timon",)
 
 
 def _sample(knobs: dict[str, tuple[float, float]], batch: int) -> Knobs:
@@ -55,9 +69,11 @@ def _sample(knobs: dict[str, tuple[float, float]], batch: int) -> Knobs:
     return {name: jnp.asarray(rng.uniform(lo, hi, batch), jnp.float32) for name, (lo, hi) in knobs.items()}
 
 
-def _energy_fn(module, network) -> Callable[[Knobs], jax.Array]:
+def _energy_fn(module, network, cost=None) -> Callable[[Knobs], jax.Array]:
+    cost = cost or module.inference
+
     def energy(knobs: Knobs) -> jax.Array:
-        return hj.total(module.inference(module.Config(**knobs), network)).total_energy
+        return hj.total(cost(module.Config(**knobs), network)).total_energy
 
     return energy
 
@@ -75,9 +91,9 @@ def _compile(fn, knobs: Knobs) -> tuple[Callable, float]:
 
 def benchmark(name: str, network, batch: int, chunk: int, repeats: int) -> None:
     """Print forward and gradient design points per second, their ratio and compile times."""
-    module, ranges = ACCELERATORS[name]
+    module, ranges, *cost = ACCELERATORS[name]
     knobs = _sample(ranges, batch)
-    energy = _energy_fn(module, network)
+    energy = _energy_fn(module, network, *cost)
     forward, compile_fwd = _compile(_chunked(energy, chunk), knobs)
     gradient, compile_grad = _compile(_chunked(jax.grad(energy), chunk), knobs)
     t_fwd = median_seconds(forward, knobs, repeats=repeats)
@@ -94,11 +110,12 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=100_000, help="designs per vmapped chunk")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workload", default="VGG16", help=f"one of {', '.join(catalog.catalog())}")
+    parser.add_argument("--gemm", default="timon_gnmt_1", help="TIMON's workload (Table 6.2)")
     parser.add_argument("--models", nargs="+", default=list(ACCELERATORS), choices=list(ACCELERATORS))
     args = parser.parse_args()
-    network = catalog.get(args.workload)
+    network, gemm = catalog.get(args.workload), catalog.get(args.gemm)
     print(
-        f"device: {jax.devices()[0].device_kind}; workload {args.workload}; "
+        f"device: {jax.devices()[0].device_kind}; workload {args.workload} ({args.gemm} for TIMON); "
         f"batch {args.batch:.0e} designs in chunks of {min(args.chunk, args.batch):.0e}"
     )
     print(
@@ -106,7 +123,8 @@ def main() -> None:
         f" {'compile s':>10} {'grad cmp s':>11}"
     )
     for name in args.models:
-        benchmark(name, network, args.batch, min(args.chunk, args.batch), args.repeats)
+        workload = gemm if name in GEMM_MODELS else network
+        benchmark(name, workload, args.batch, min(args.chunk, args.batch), args.repeats)
 
 
 if __name__ == "__main__":

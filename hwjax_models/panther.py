@@ -682,6 +682,17 @@ def _common(units: _Units, batch, counts, vector_elements) -> dict:
     }
 
 
+def _forward_backward(mvm: Cost, mtvm: Cost, per_op, steps, backward) -> dict[str, Cost]:
+    """``{"mvm", "mtvm"}``: ``per_op`` unit operations over ``steps`` sequential input vectors;
+    ``backward`` is 1 where the layer back-propagates its error (0 for the first layer)."""
+    return {
+        "mvm": unchecked(per_op * mvm.energy, steps * mvm.latency, ops=per_op * mvm.ops),
+        "mtvm": unchecked(
+            backward * per_op * mtvm.energy, backward * steps * mtvm.latency, ops=backward * per_op * mtvm.ops
+        ),
+    }
+
+
 def _panther_layer(config: Config, units: _Units, layer: _Layer, batch, algorithm: str, mode: str) -> Report:
     counts = _counts(config, layer, mode)
     mcus, vectors, mtvm = counts.mcus, counts.vectors, counts.mtvm
@@ -689,16 +700,7 @@ def _panther_layer(config: Config, units: _Units, layer: _Layer, batch, algorith
     b = batch
     updates = b if algorithm == "sgd" else 1.0
     per_op = b * vectors * mcus
-    items = {
-        "mvm": unchecked(
-            per_op * units.mvm.energy, b * vectors * units.mvm.latency, ops=per_op * units.mvm.ops
-        ),
-        "mtvm": unchecked(
-            mtvm * per_op * units.mtvm.energy,
-            mtvm * b * vectors * units.mtvm.latency,
-            ops=mtvm * per_op * units.mtvm.ops,
-        ),
-    }
+    items = _forward_backward(units.mvm, units.mtvm, per_op, b * vectors, mtvm)
     # OPAs update every copy that serves MVMs (variants 1, 2) or only the third copy (variant 3).
     opa_copies = 1.0 if config.variant == 3 else n
     items["opa"] = unchecked(
@@ -786,25 +788,11 @@ def _base_layer(
     per_op = b * vectors * mcus
     if kind == "digital":
         mvm, opa = digital_mvm(config, mode), digital_opa(config, mode)
-        items = {
-            "mvm": unchecked(per_op * mvm.energy, b * vectors * mvm.latency, ops=per_op * mvm.ops),
-            "mtvm": unchecked(
-                mtvm * per_op * mvm.energy, mtvm * b * vectors * mvm.latency, ops=mtvm * per_op * mvm.ops
-            ),
-            "opa": unchecked(per_op * opa.energy, b * vectors * opa.latency, ops=per_op * opa.ops),
-        }
+        items = _forward_backward(mvm, mvm, per_op, b * vectors, mtvm)
+        items["opa"] = unchecked(per_op * opa.energy, b * vectors * opa.latency, ops=per_op * opa.ops)
         items.update(_common(units, b, counts, layer.vector_elements))
         return Report(items, compose="serial")
-    items = {
-        "mvm": unchecked(
-            per_op * units.mvm.energy, b * vectors * units.mvm.latency, ops=per_op * units.mvm.ops
-        ),
-        "mtvm": unchecked(
-            mtvm * per_op * units.mtvm.energy,
-            mtvm * b * vectors * units.mtvm.latency,
-            ops=mtvm * per_op * units.mtvm.ops,
-        ),
-    }
+    items = _forward_backward(units.mvm, units.mtvm, per_op, b * vectors, mtvm)
     if kind == "opa_mvm" and layer.op.vectors > 1:
         items["opa"] = _pipelayer_opa(config, units, layer, b, mode)
     else:
