@@ -76,6 +76,18 @@ def test_survey_sar_crosses_from_cdac_growth_to_thermal_exponential():
     assert energy(16) / energy(15) > 3.5  # kT/C regime: x4 per bit
 
 
+def test_timon_energy_is_anchored_to_the_survey_envelope_at_8_bits():
+    # Dissertation 6.4.3: ADC trendlines from the survey's "top-5 data points at each resolution",
+    # i.e. its lower envelope (figures.md 0: 0.27 pJ + 0.145 aJ 4^N, 0.2795 pJ at 8 bits). At
+    # 45 nm the 8-bit total energy equals the envelope (rtol 1e-5: float32), whatever the rate
+    # (the trendline is at constant area; the rate sets latency only); 7 bits is 65/128 of it.
+    for rate in (0.1 * u.GHz, 1 * u.GHz):
+        cost = adc.conversion(adc.ADC(8.0, rate, adc.TIMON_TECH, calibration="timon"))
+        np.testing.assert_allclose(cost.total_energy, adc.survey_energy_envelope(8.0), rtol=1e-5)
+    seven = adc.conversion(adc.ADC(7.0, 1 * u.GHz, adc.TIMON_TECH, calibration="timon")).total_energy
+    np.testing.assert_allclose(seven / adc.survey_energy_envelope(8.0), 65.0 / 128.0, rtol=1e-5)
+
+
 def test_timon_adc_area_matches_table_6_3():
     # Table 6.3: 32 shared ADCs, 0.1056 mm² at 45 nm, 7-bit (K64).
     area = adc.conversion(adc.ADC(7, 1 * u.GHz, adc.TIMON_TECH, calibration="timon")).area

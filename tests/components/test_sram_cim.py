@@ -103,28 +103,46 @@ def test_k64_counts_macs_and_ops():
 # --- calibration: section 6.7.4 and Fig. 6.17(a) ------------------------------------------------
 
 
-def test_k64_adc_share_of_energy_is_59_6_percent():
-    # Section 6.7.4: "For K64, ADC energy constitutes 59.6% of TIMON's energy (Figure 6.9)". The
-    # read-path energies are fitted to it (dynamic energy), so this checks the fit: within 0.5
-    # points (float32 round-off is far below).
+def test_k64_adc_share_of_energy_is_59_6_percent_within_10_points():
+    # Section 6.7.4: "For K64, ADC energy constitutes 59.6% of TIMON's energy (Figure 6.9)". One
+    # of the two fit targets; the published split is not reachable with non-negative read
+    # energies (next test), so the fit trades it against the 4.6x fall: within the issue's
+    # 10 points (measured 52.8%), and the residual is the one timon_split_errors reports.
     share = _share(_report(), "column_peripheral", "ADC")
-    assert abs(share - 0.596) < 0.005
+    assert abs(share - 0.596) < 0.10
+    np.testing.assert_allclose(share / 0.596 - 1.0, S.timon_split_errors()[0], atol=1e-4)
 
 
-def test_energy_per_mac_falls_4_6x_from_dp_width_4_to_128():
+def test_published_split_needs_the_other_peripherals_below_40_4_percent():
+    # Proof that 59.6% is out of reach: with zero cell and sense energies (the only fitted
+    # terms; any positive value lowers the ADC share) the ADC is already below 59.6% of K64's
+    # energy, because S&A (PUMA, 45 fJ per conversion), wordlines, DACs, IR, OR and bitlines
+    # take about 42% against the envelope-anchored 7-bit ADC (0.127 pJ per conversion).
+    # The bound leaves 0.5 points of float32 margin.
+    share = _share(_report(cell_energy=0.0, sense_energy=0.0), "column_peripheral", "ADC")
+    assert 0.50 < share < 0.596 - 0.005
+
+
+def test_energy_per_mac_falls_4_6x_from_dp_width_4_to_128_within_30_percent():
     # Fig. 6.17(a): TIMON's dynamic-energy gain over the (fixed) Turing tensor core goes from
     # 0.85x at DP width 4 to 3.91x at 128, so energy per MAC falls by 3.91 / 0.85 = 4.6x. The
-    # second fit target; tolerance 1% (the solve is exact up to float32 round-off).
+    # second fit target (measured 5.07x, +10%); tolerance: the issue's 30%.
     ratio = _per_mac(dp_width=4.0)[0] / _per_mac(dp_width=128.0)[0]
-    np.testing.assert_allclose(ratio, 3.91 / 0.85, rtol=0.01)
+    np.testing.assert_allclose(ratio, 3.91 / 0.85, rtol=0.30)
+    np.testing.assert_allclose(ratio / (3.91 / 0.85) - 1.0, S.timon_split_errors()[1], atol=1e-4)
 
 
 def test_fitted_read_energies_are_physical():
-    # The fit must give non-negative energies of the order of an 8T current-mode read at 45 nm:
-    # tens of uA for about a nanosecond at 1 V is 1-100 fJ per unit product and per bitline.
+    # The fit gives non-negative energies no larger than an 8T current-mode read at 45 nm (tens
+    # of uA for about a nanosecond at 1 V is at most ~100 fJ per unit product and per bitline);
+    # the least-squares optimum lies on the sense_energy = 0 edge (sensing is charged per
+    # bitline and row step, so it steepens the fall that is already above 4.6x).
     cell, sense = S.timon_read_energies()
-    assert 1 * u.fJ < cell < 200 * u.fJ
-    assert 1 * u.fJ < sense < 200 * u.fJ
+    assert 0.1 * u.fJ < cell < 200 * u.fJ
+    assert 0.0 <= sense < 200 * u.fJ
+    # The residual is the least-squares optimum: moving the cell energy either way is worse.
+    errors = [np.hypot(*S.timon_split_errors(cell * f, sense)) for f in (0.8, 1.0, 1.25)]
+    assert errors[1] < errors[0] and errors[1] < errors[2]
 
 
 # --- Table 6.3 --------------------------------------------------------------------------------
@@ -178,13 +196,29 @@ def test_fig_6_9_energy_and_latency_per_mac_fall_as_dp_width_grows(chunks):
 
 @pytest.mark.parametrize("chunks", [1.0, 4.0])
 def test_fig_6_9_column_peripheral_dominates_at_small_dp_width(chunks):
-    # Section 6.4.3: "energy/MAC is heavily dominated by column peripherals at lower DP widths,
-    # with ADC being the top contributor". At d = 4: column peripheral above half the energy,
-    # and the ADC the largest leaf.
+    # Section 6.4.3: "energy/MAC is heavily dominated by column peripherals at lower DP widths".
+    # At d = 4: column peripheral above 90% of the energy (measured 94-97%).
     report = _report(dp_width=4.0, chunks=chunks)
-    assert _share(report, "column_peripheral") > 0.5
-    leaves = {name: float(cost.energy) for name, cost in report.flat().items()}
+    assert _share(report, "column_peripheral") > 0.9
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap: at d = 4 the S&A (PUMA's 45 fJ per conversion, 2.9 pJ/MAC) outweighs the 3-bit ADC "
+    "(the envelope-anchored quadratic law gives 18 fJ per conversion, 1.1 pJ/MAC); section 6.4.3's 'ADC "
+    "being the top contributor' needs S&A < 18 fJ, below a 45 nm 16-bit add (Horowitz 0.05 pJ)",
+)
+def test_fig_6_9_adc_is_the_top_contributor_at_small_dp_width():
+    # Section 6.4.3: "... with ADC being the top contributor" (at d = 4).
+    leaves = {name: float(cost.energy) for name, cost in _report(dp_width=4.0).flat().items()}
     assert max(leaves, key=leaves.get) == "column_peripheral/ADC"
+
+
+def test_fig_6_9_adc_is_the_top_contributor_of_the_k_variants():
+    # Section 6.4.3 / 6.7.4: the ADC is the largest leaf for the K-variants (d = 32, 64, 128).
+    for d in (32.0, 64.0, 128.0):
+        leaves = {name: float(cost.energy) for name, cost in _report(dp_width=d).flat().items()}
+        assert max(leaves, key=leaves.get) == "column_peripheral/ADC", d
 
 
 def test_fig_6_9_column_peripheral_except_adc_is_unchanged_by_dp_width():
@@ -211,13 +245,19 @@ def test_fig_6_10_wider_streams_or_slices_cost_more_per_mac(dp_width, t, width):
     assert wide[1] > base[1]
 
 
-@pytest.mark.parametrize("dp_width", [64.0, 128.0])
+_K64_ONE_MORE_BIT = pytest.mark.xfail(
+    strict=True,
+    reason="gap: at K64 one more bit goes 7 -> 8 bits, where adc.timon_law grows 1.97x (< 2x: its "
+    "crossover is 8 bits), so the halved conversions, S&A and streams win (839-914 fJ/MAC vs 968)",
+)
+
+
+@pytest.mark.parametrize("dp_width", [pytest.param(64.0, marks=_K64_ONE_MORE_BIT), 128.0])
 @pytest.mark.parametrize("t,width", [(2.0, 1.0), (1.0, 2.0)])
 def test_fig_6_10_one_more_stream_or_slice_bit_costs_more_energy_per_mac(dp_width, t, width):
-    # Fig. 6.10 at t or l = 2 (one more ADC bit, half the conversions): worse in energy/MAC from
-    # K64 up, because adc.py's TIMON law passes 2x per bit at its 8-bit crossover. At d <= 32
-    # (ADC below 7 bits) the quadratic regime makes the halved conversion count win; Fig. 6.10's
-    # DP width is not stated in the text.
+    # Fig. 6.10 at t or l = 2 (one more ADC bit, half the conversions): worse in energy/MAC above
+    # the law's 8-bit crossover (K128: 8 -> 9 bits costs 2.6x per conversion). Fig. 6.10's DP
+    # width is not stated in the text.
     assert _per_mac(dp_width=dp_width, stream_width=t, slice_width=width)[0] > _per_mac(dp_width=dp_width)[0]
 
 
@@ -234,16 +274,28 @@ def test_wider_slices_pay_for_binary_weighted_currents():
 # --- chunks, tunable ADC, data, technology ---------------------------------------------------
 
 
+def _row_per_mac(chunks: float, d: float) -> float:
+    report = _report(chunks=chunks, dp_width=d)
+    return float(hj.total(report["row_peripheral"]).energy) / (float(hj.total(report).ops) / 2)
+
+
 def test_chunking_raises_row_energy_per_mac_but_not_adc_resolution():
     # Section 6.5: chunks keep the ADC resolution (log2 d + t l) and "can lead to increase in
-    # energy/MAC from row peripheral ... insignificant at higher DP widths": at d = 128 the row
-    # peripheral stays under 5% of the energy with 4 chunks.
-    def row_per_mac(chunks: float, d: float) -> float:
-        report = _report(chunks=chunks, dp_width=d)
-        return float(hj.total(report["row_peripheral"]).energy) / (float(hj.total(report).ops) / 2)
-
-    assert row_per_mac(4.0, 64.0) > row_per_mac(1.0, 64.0)
+    # energy/MAC from row peripheral (chunks map across BLs)": a wordline of 4 chunks serves a
+    # quarter of the columns, so row energy per MAC is 4x that of 1 chunk (rtol 1e-5).
+    np.testing.assert_allclose(_row_per_mac(4.0, 64.0) / _row_per_mac(1.0, 64.0), 4.0, rtol=1e-5)
     np.testing.assert_allclose(S.adc_resolution(S.SRAMCIMBank(chunks=1.0)), 7.0, rtol=1e-6)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap: only the d / s rows of a step are driven (6.4.2: 'other rows see 0 V'), so row energy "
+    "per MAC does not fall with d; with 4 chunks the row peripheral is 20% of d = 128's energy "
+    "(wordlines 128 fJ/MAC of 867). A per-step cost of all 128 rows would amortize, but makes d = 4 "
+    "cost ~8.9 pJ/MAC and Fig. 6.17(a)'s 0.85x unreachable (0.35x)",
+)
+def test_chunking_overhead_is_insignificant_at_high_dp_width():
+    # Section 6.5: the increase "is insignificant at higher DP widths": under 5% at d = 128.
     assert _share(_report(chunks=4.0, dp_width=128.0), "row_peripheral") < 0.05
 
 
