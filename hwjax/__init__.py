@@ -7,7 +7,7 @@ family's module, since families share action names (``hwjax.components.adc.conve
 ``hwjax.components.dac.conversion``).
 """
 
-from hwjax import components, devices, mapping, relax, tech, units, validate, workloads
+from hwjax import components, devices, mapping, relax, sim, tech, units, validate, workloads
 from hwjax.components.adc import ADC
 from hwjax.components.crossbar import Crossbar
 from hwjax.components.dac import DAC
@@ -71,6 +71,7 @@ __all__ = [
     "scale_energy",
     "scale_power",
     "serial",
+    "sim",
     "tech",
     "tops_per_mm2",
     "tops_per_watt",
