@@ -163,22 +163,22 @@ def test_low_resolution_error_within_half_a_step_per_conversion(encoding, adc_bi
 def test_small_full_scale_clips_every_conversion():
     """A full scale of 2 levels with 2 bits: codes 0..3 of step 0.5, so no conversion exceeds
     1.5 levels; with all-positive operands the output is at most sum(weights) 1.5 (scales)."""
-    config = mvm.MVMConfig(
-        weight_bits=6,
-        bits_per_cell=2,
-        encoding="sign_magnitude",
-        input_bits=6,
-        rows=8,
-        adc_bits=2.0,
-        adc_full_scale=2.0,
-    )
     weights, x = np.full((16, 3), 0.9), np.full((2, 16), 0.9)
     with jax.enable_x64(True):
+        config = mvm.MVMConfig(
+            weight_bits=6,
+            bits_per_cell=2,
+            encoding="sign_magnitude",
+            input_bits=6,
+            rows=8,
+            adc_bits=2.0,
+            adc_full_scale=2.0,
+        )
         got = np.asarray(mvm.bitsliced_mvm(weights, x, config))
         _, w_scale = mvm.quantize_weights(weights, config)
         _, x_scale = mvm.quantize_inputs(x, config)
     shifts = (2.0 ** np.asarray(q.slice_shifts(config.cell_bits))).sum() * (2.0 ** np.arange(6)).sum()
-    ceiling = 2 * shifts * 1.5 * float(w_scale * x_scale)  # 2 row blocks
+    ceiling = 2 * shifts * 1.5 * float(w_scale) * float(x_scale)  # 2 row blocks
     assert 0 < got.max() <= ceiling * (1 + 1e-12)
     assert got.max() < 0.5 * (16 * 0.9 * 0.9)  # far below the true 12.96: clipping bites
 
