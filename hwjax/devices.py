@@ -179,8 +179,7 @@ class Device:
             "write_pulses": dict(low=1.0),
             "r_access": dict(low=0.0, unit="Ohm"),
         }
-        for name, kwargs in checks.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), **kwargs))
+        validate.check_fields(self, checks)
         optional = {"endurance": dict(low=1.0), "cell_area_f2": dict(low=0.0, low_open=True)}
         optional["read_energy"] = dict(low=0.0, unit="J")
         optional["update_energy"] = dict(low=0.0, unit="J")

@@ -93,8 +93,7 @@ class ArrayTarget:
             "input_bits": (1.0, _MAX_OPERAND_BITS),
             "dac_bits": (1.0, _MAX_OPERAND_BITS),
         }
-        for name, (low, high) in ranges.items():
-            self._set(name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, ranges)
         self._set("dac_bits", _check_dac_bits(self.dac_bits, self.input_bits))
         self._set("slice_bits", _check_slice_bits(self.slice_bits, self.weight_bits))
 

@@ -16,7 +16,7 @@ array when traced.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jax
@@ -151,3 +151,15 @@ def check_positive(name: str, value: Any, **kwargs: Any) -> Any:
 def check_nonnegative(name: str, value: Any, **kwargs: Any) -> Any:
     """Shorthand for ``check_range(name, value, low=0, ...)`` (>= 0)."""
     return check_range(name, value, low=0.0, **kwargs)
+
+
+def check_fields(obj: Any, ranges: Mapping[str, tuple | Mapping[str, Any]]) -> None:
+    """Check named fields of a frozen dataclass in place (for ``__post_init__``).
+
+    Each field ``name`` of ``obj`` goes through :func:`check_range` and the checked value (clamped
+    when traced) is stored back. ``ranges`` maps a field to ``(low, high)`` or to
+    :func:`check_range`'s keyword arguments (``low``, ``high``, ``low_open``, ``unit``, ...).
+    """
+    for name, bounds in ranges.items():
+        kwargs = bounds if isinstance(bounds, Mapping) else dict(zip(("low", "high"), bounds, strict=True))
+        object.__setattr__(obj, name, check_range(name, getattr(obj, name), **kwargs))

@@ -182,11 +182,6 @@ DIGITAL_RERAM = dataclasses.replace(
 )
 
 
-def _check_ranges(obj, ranges: dict) -> None:
-    for name, (low, high) in ranges.items():
-        object.__setattr__(obj, name, validate.check_range(name, getattr(obj, name), low, high))
-
-
 @pytree_dataclass
 class Config:
     """The analog tile (a pytree). Defaults: the Sandia table's 8-bit ReRAM tile at 14 nm.
@@ -217,7 +212,7 @@ class Config:
     def __post_init__(self):
         validate.check_choice("device", self.device, DEVICE_NAMES)
         check_tech(self.tech)
-        _check_ranges(self, _RANGES)
+        validate.check_fields(self, _RANGES)
 
 
 @pytree_dataclass
@@ -249,7 +244,7 @@ class SramConfig:
             "input_bits": (1.0, 16.0),
             "lanes": (1.0, 1024.0),
         }
-        _check_ranges(self, ranges)
+        validate.check_fields(self, ranges)
         self._check_width()
 
     def _check_width(self) -> None:

@@ -147,8 +147,7 @@ class Config:
 
     def __post_init__(self):
         check_tech(self.tech)
-        for name, (low, high) in _RANGES.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, _RANGES)
 
 
 #: TPU-like configuration (dissertation Table 3.8's TPU column: 28 nm, 700 MHz, 16-bit, 23 TOPS

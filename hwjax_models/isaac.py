@@ -246,8 +246,7 @@ class Config:
         validate.check_choice("input_shuffling", self.input_shuffling, (True, False))
         validate.check_choice("pipelined", self.pipelined, (True, False))
         check_tech(self.tech)
-        for name, (low, high) in _RANGES.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, _RANGES)
         # mapping.ArrayTarget checks dac_bits <= input_bits (raises concrete, clamps traced).
         object.__setattr__(self, "dac_bits", _array_target(self).dac_bits)
         self._check_adc_rate()

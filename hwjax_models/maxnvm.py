@@ -242,11 +242,9 @@ class Config:
         check_tech(self.tech)
         if self.level_sigma is None:
             object.__setattr__(self, "level_sigma", _preset_sigma(self.technology))
-        for name, (low, high) in _RANGES.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, _RANGES)
         top = _device_max_bits(self.technology)
-        for name in _BPC_FIELDS.values():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), 1.0, top))
+        validate.check_fields(self, {name: (1.0, top) for name in _BPC_FIELDS.values()})
 
 
 def for_model(name: str, **kwargs) -> Config:

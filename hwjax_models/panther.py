@@ -193,9 +193,7 @@ class Config:
         ).slice_bits
         validate.check_range("slice_bits", np.asarray(slices), 0.0, _MAX_SLICE_BITS, low_open=True)
         object.__setattr__(self, "slice_bits", slices)
-        for name, (low, high) in _RANGES.items():
-            high = sum(slices) if name == "weight_bits" else high
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, {**_RANGES, "weight_bits": (_RANGES["weight_bits"][0], sum(slices))})
         if not validate.is_traced((self.weight_int_bits, self.weight_bits)) and np.any(
             np.asarray(self.weight_int_bits) > np.asarray(self.weight_bits)
         ):

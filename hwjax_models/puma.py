@@ -200,8 +200,7 @@ class Config:
         check_tech(self.tech)
         for name in ("input_shuffling", "mvm_coalescing", "pipelining"):
             validate.check_choice(name, getattr(self, name), (True, False))
-        for name, (low, high) in _RANGES.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, _RANGES)
         if self.register_file_bytes is not None:
             rf = validate.check_range("register_file_bytes", self.register_file_bytes, *REGISTER_FILE_RANGE)
             object.__setattr__(self, "register_file_bytes", rf)

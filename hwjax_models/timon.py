@@ -211,8 +211,7 @@ class Config:
     def __post_init__(self):
         validate.check_choice("adc_kind", self.adc_kind, cim.ADC_KINDS)
         check_tech(self.tech)
-        for name, (low, high) in _RANGES.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, _RANGES)
 
 
 def variant(name: str, **overrides) -> Config:

@@ -45,3 +45,28 @@ def test_check_choice_lists_valid_choices():
     with pytest.raises(ValueError, match="'sar', 'flash'"):
         validate.check_choice("kind", "pipeline", ("sar", "flash"))
     assert validate.check_choice("kind", "sar", ("sar", "flash")) == "sar"
+
+
+def test_check_fields_checks_and_stores_each_field_in_both_forms():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Knobs:
+        bits: object = 8.0
+        rate: object = 1e9
+
+    knobs = Knobs()
+    validate.check_fields(knobs, {"bits": (1.0, 16.0), "rate": {"low": 0.0, "low_open": True, "unit": "Hz"}})
+    assert knobs.bits == 8.0 and knobs.rate == 1e9
+    with pytest.raises(ValueError, match="bits"):
+        validate.check_fields(Knobs(bits=20.0), {"bits": (1.0, 16.0)})
+    with pytest.raises(ValueError, match="rate"):
+        validate.check_fields(Knobs(rate=0.0), {"rate": {"low": 0.0, "low_open": True}})
+    # Traced values are clamped into the range and stored back.
+    clamped = jax.jit(lambda b: _clamped_bits(Knobs(bits=b)))(jnp.float32(40.0))
+    assert float(clamped) == 16.0
+
+
+def _clamped_bits(knobs):
+    validate.check_fields(knobs, {"bits": (1.0, 16.0)})
+    return knobs.bits

@@ -125,8 +125,7 @@ class Crossbar:
             "mean_state": dict(low=0.0, high=1.0),
             "wire_resistance": dict(low=0.0, unit="Ohm"),
         }
-        for name, kwargs in required.items():
-            self._set(name, validate.check_range(name, getattr(self, name), **kwargs))
+        validate.check_fields(self, required)
         for name, kwargs in _OPTIONAL_CHECKS.items():
             value = getattr(self, name)
             self._set(name, None if value is None else validate.check_range(name, value, **kwargs))

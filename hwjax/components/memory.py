@@ -129,13 +129,15 @@ class Memory:
         validate.check_choice("kind", self.kind, KINDS)
         validate.check_choice("calibration", self.calibration, CALIBRATIONS)
         check_tech(self.tech)
-        for name, (low, high) in (
-            ("capacity_bytes", _CAPACITY_RANGE),
-            ("width_bits", _WIDTH_RANGE),
-            ("ports", _PORTS_RANGE),
-            ("banks", _BANKS_RANGE),
-        ):
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(
+            self,
+            {
+                "capacity_bytes": _CAPACITY_RANGE,
+                "width_bits": _WIDTH_RANGE,
+                "ports": _PORTS_RANGE,
+                "banks": _BANKS_RANGE,
+            },
+        )
         _check_width_fits_bank(self.capacity_bytes, self.width_bits, self.banks)
 
 
@@ -432,13 +434,15 @@ class EnvmArray:
                     "no level distribution for it; give a value in [0.001, 0.5]"
                 )
             object.__setattr__(self, "level_sigma", _sigma_for_misread(3.0, device.mlc3_misread))
-        for name, low, high in (
-            ("capacity_bytes", 1024.0, _CAPACITY_RANGE[1]),
-            ("width_bits", *_WIDTH_RANGE),
-            ("bits_per_cell", 1.0, device.max_bits_per_cell),
-            ("level_sigma", 1e-3, 0.5),
-        ):
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(
+            self,
+            {
+                "capacity_bytes": (1024.0, _CAPACITY_RANGE[1]),
+                "width_bits": _WIDTH_RANGE,
+                "bits_per_cell": (1.0, device.max_bits_per_cell),
+                "level_sigma": (1e-3, 0.5),
+            },
+        )
 
     @property
     def device(self) -> EnvmDevice:

@@ -192,8 +192,7 @@ class NoC:
             "wire_activity": dict(low=0.0, high=1.0),
             "saturation_efficiency": dict(low=0.0, high=1.0, low_open=True),
         }
-        for name, bounds in checks.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), **bounds))
+        validate.check_fields(self, checks)
         self._check_mesh()
 
     def _check_mesh(self) -> None:
@@ -404,8 +403,7 @@ class ChipLink:
             "links": dict(low=1.0, high=64.0),
             "packet_bits": dict(low=1.0, high=1e6, unit="bit"),
         }
-        for name, bounds in checks.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), **bounds))
+        validate.check_fields(self, checks)
 
 
 def chip_link_transfer(link: ChipLink, bits, mode: str = "ste") -> Cost:

@@ -60,12 +60,14 @@ class PumaRegisterFile:
     tech: Tech = memory.PUMA_TECH
 
     def __post_init__(self):
-        for name, low, high in (
-            ("xbar_size", 8.0, 1024.0),
-            ("xbars_per_core", 1.0, 64.0),
-            ("word_bits", 4.0, 64.0),
-        ):
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(
+            self,
+            {
+                "xbar_size": (8.0, 1024.0),
+                "xbars_per_core": (1.0, 64.0),
+                "word_bits": (4.0, 64.0),
+            },
+        )
         check_tech(self.tech)
 
 
@@ -144,17 +146,19 @@ class GpgpuRegisterFile:
     tech: Tech = TIMON_TECH
 
     def __post_init__(self):
-        for name, low, high in (
-            ("capacity_bytes", 4096.0, 2.0**20),
-            ("banks", 1.0, 32.0),
-            ("sub_banks", 1.0, 64.0),
-            ("register_bits", 128.0, 4096.0),
-            ("bytes_per_clock", 16.0, 1024.0),
-            ("operand_bytes_per_clock", 8.0, 1024.0),
-            ("peak_ops_per_clock", 16.0, 8192.0),
-            ("clock_hz", 1e8, 5e9),
-        ):
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(
+            self,
+            {
+                "capacity_bytes": (4096.0, 2.0**20),
+                "banks": (1.0, 32.0),
+                "sub_banks": (1.0, 64.0),
+                "register_bits": (128.0, 4096.0),
+                "bytes_per_clock": (16.0, 1024.0),
+                "operand_bytes_per_clock": (8.0, 1024.0),
+                "peak_ops_per_clock": (16.0, 8192.0),
+                "clock_hz": (1e8, 5e9),
+            },
+        )
         check_tech(self.tech)
 
 

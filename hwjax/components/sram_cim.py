@@ -208,8 +208,7 @@ class SRAMCIMBank:
 
     def __post_init__(self):
         _check_structure(self)
-        for name, low, high in _KNOB_RANGES:
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, {name: (low, high) for name, low, high in _KNOB_RANGES})
         _check_read_energies(self)
         _check_mapping(self)
 

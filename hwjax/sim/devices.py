@@ -146,8 +146,7 @@ class DeviceModel:
             "drift_t0": dict(low=0.0, low_open=True, unit="s"),
             "wire_resistance": dict(low=0.0, unit="Ohm"),
         }
-        for name, kwargs in checks.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), **kwargs))
+        validate.check_fields(self, checks)
         validate.check_choice("programming_form", self.programming_form, ERROR_FORMS)
         validate.check_choice("read_form", self.read_form, ERROR_FORMS)
         validate.check_choice("drift_form", self.drift_form, DRIFT_FORMS)

@@ -127,8 +127,7 @@ class ProxyConfig:
 
     def __post_init__(self):
         # Concrete bad values raise ValueError naming the knob; traced ones are clamped.
-        for name, (low, high) in _RANGES.items():
-            object.__setattr__(self, name, validate.check_range(name, getattr(self, name), low, high))
+        validate.check_fields(self, _RANGES)
         for name in ("weight_clip", "input_clip"):
             object.__setattr__(self, name, validate.check_positive(name, getattr(self, name)))
         for name in ("adc_bits", "adc_full_scale"):
