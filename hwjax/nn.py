@@ -112,7 +112,28 @@ def _check_features(**features: int) -> None:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
-class AnalogDense(nnx.Module):
+class _AnalogLayer(nnx.Module):
+    """What :class:`AnalogDense` and :class:`AnalogConv` share: a kernel of ``kernel_shape``
+    (last axis ``out_features``), an optional digital bias, and the simulated MVM of inputs
+    against the kernel unrolled to a ``(K, out_features)`` matrix."""
+
+    def _init_layer(self, kernel_shape, config, rngs, noise, use_bias, input_range, weight_range) -> None:
+        init = nnx.initializers.lecun_normal()
+        self.kernel = nnx.Param(init(rngs.params(), kernel_shape))
+        self.bias = nnx.Param(jnp.zeros((kernel_shape[-1],))) if use_bias else nnx.data(None)
+        self.config = config
+        self.noise = noise
+        self.input_range = input_range
+        self.weight_range = weight_range
+        self.rngs = _noise_stream(rngs, noise)
+
+    def _mvm_plus_bias(self, x: jax.Array, matrix: jax.Array) -> jax.Array:
+        key = self.rngs() if self.noise else None
+        y = analog_matmul(x, matrix, self.config, key, self.input_range, self.weight_range)
+        return y if self.bias is None else y + self.bias[...]
+
+
+class AnalogDense(_AnalogLayer):
     """Dense layer on a simulated analog crossbar: ``y = mvm(x, kernel) + bias``.
 
     Args:
@@ -140,23 +161,15 @@ class AnalogDense(nnx.Module):
         weight_range: float | None = None,
     ):
         _check_features(in_features=in_features, out_features=out_features)
-        init = nnx.initializers.lecun_normal()
-        self.kernel = nnx.Param(init(rngs.params(), (in_features, out_features)))
-        self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else nnx.data(None)
-        self.config = config
-        self.noise = noise
-        self.input_range = input_range
-        self.weight_range = weight_range
-        self.rngs = _noise_stream(rngs, noise)
+        shape = (in_features, out_features)
+        self._init_layer(shape, config, rngs, noise, use_bias, input_range, weight_range)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """x: (..., in_features) -> (..., out_features)."""
-        key = self.rngs() if self.noise else None
-        y = analog_matmul(x, self.kernel[...], self.config, key, self.input_range, self.weight_range)
-        return y if self.bias is None else y + self.bias[...]
+        return self._mvm_plus_bias(x, self.kernel[...])
 
 
-class AnalogConv(nnx.Module):
+class AnalogConv(_AnalogLayer):
     """2-D convolution (NHWC) by im2col onto the simulated crossbar MVM.
 
     Each output pixel's receptive field (``kh * kw * in_features`` values) is one MVM input
@@ -189,17 +202,11 @@ class AnalogConv(nnx.Module):
         if padding not in ("SAME", "VALID"):
             raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
         kernel_size = tuple(kernel_size)
-        init = nnx.initializers.lecun_normal()
-        self.kernel = nnx.Param(init(rngs.params(), (*kernel_size, in_features, out_features)))
-        self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else nnx.data(None)
+        shape = (*kernel_size, in_features, out_features)
+        self._init_layer(shape, config, rngs, noise, use_bias, input_range, weight_range)
         self.kernel_size = kernel_size
         self.strides = tuple(strides)
         self.padding = padding
-        self.config = config
-        self.noise = noise
-        self.input_range = input_range
-        self.weight_range = weight_range
-        self.rngs = _noise_stream(rngs, noise)
 
     def _patches(self, x: jax.Array) -> jax.Array:
         """(B, H, W, C) -> (B, H', W', C * kh * kw), features ordered (C, kh, kw)."""
@@ -216,9 +223,7 @@ class AnalogConv(nnx.Module):
         kernel = self.kernel[...]
         # (kh, kw, C, O) -> (C, kh, kw, O): the patches' feature order.
         matrix = jnp.transpose(kernel, (2, 0, 1, 3)).reshape(-1, kernel.shape[-1])
-        key = self.rngs() if self.noise else None
-        y = analog_matmul(self._patches(x), matrix, self.config, key, self.input_range, self.weight_range)
-        return y if self.bias is None else y + self.bias[...]
+        return self._mvm_plus_bias(self._patches(x), matrix)
 
 
 class QuantDense(nnx.Module):
