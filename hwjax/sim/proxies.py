@@ -31,6 +31,16 @@ of independent terms (variances add):
 * **read noise**: ``sigma_r`` of the window, drawn afresh at each input step, so it reaches the
   output through each step's digit: ``sigma_r² sum_s 4^shift_s (2^c_s-1)² K sum_t 4^(d t)
   E[digit_t²]`` per array.
+* **stuck-at faults** (rates ``p_on`` at the top level ``M = 2^c - 1``, ``p_off`` at level 0,
+  drawn once per call like the programming error): a weight's code error
+  ``e = sum_s 2^shift_s e_s`` reaches the output through the whole input code,
+  ``K E[x_code²] E[e²]``, with ``E[e²] = sum_s 4^shift_s Var(e_s) + (sum_s 2^shift_s E[e_s])²``
+  (the cells are independent; the faults' *mean* error, which shrinks weights, is common to
+  every slice). Per slice of a level ``L`` uniform on ``{0..M}`` the stored cell errs by
+  ``M - L`` (ON) or ``-L`` (OFF): mean ``(p_on - p_off) M/2``, mean square
+  ``(p_on + p_off) E[L²]``. The differential pair's idle array holds 0 and errs by ``M`` when
+  stuck ON, on the other side of the difference: mean ``-(p_on + p_off) M/2`` in all, mean square
+  ``(p_on + p_off) E[L²] + p_on M² - (p_on - p_off) p_on M²``.
 
 Slices and input steps are counted as the simulator cuts them (:func:`_classes`):
 ``ceil(M / c)`` pieces, the top one holding the remaining bits, so every sum above is a sum
@@ -61,8 +71,10 @@ Assumptions (stated because the simulator does not need them and the proxy does)
   residual (non-signal) parts of different conversions' errors are taken as uncorrelated;
 * device noise is of the independent form (additive, a fixed fraction of the window) and not
   clipped at the window's ends (the simulator clips by default, which rectifies the noise of
-  level-0 cells; validate with ``clip_conductance=False``); stuck-at faults, drift and IR drop
-  are not modelled;
+  level-0 cells; validate with ``clip_conductance=False``); drift and IR drop are not
+  modelled, nor the ADC's sight of a faulty column's wider sums;
+* stuck-at faults are validated for the differential pair; with one array (``differential=False``)
+  only the stored cells' faults count (the offset encoding's bias column is not modelled);
 * ``rows`` is the number of rows per block; a layer of ``K`` inputs needs ``ceil(K / rows)`` row
   blocks (a rounding from :mod:`hwjax.relax`, so ``mode`` picks exact, straight-through or
   smooth); each block is converted separately, so its ADC error adds.
@@ -90,6 +102,8 @@ _RANGES = {
     "input_bits": (2.0, 32.0),
     "programming_sigma": (0.0, None),
     "read_sigma": (0.0, None),
+    "stuck_on_rate": (0.0, 1.0),
+    "stuck_off_rate": (0.0, 1.0),
 }
 
 
@@ -106,6 +120,8 @@ class ProxyConfig:
         input_bits: input code bits including sign, in [2, 32].
         programming_sigma: programming error, fraction of the conductance window, >= 0.
         read_sigma: read noise per read, fraction of the conductance window, >= 0.
+        stuck_on_rate, stuck_off_rate: per-cell probabilities of a cell stuck at the top level or at
+            level 0, in [0, 1].
         adc_full_scale: ADC full scale in level units (> 0); ``None`` is ISAAC's rule.
         weight_clip: weights quantized on ``[-weight_clip, weight_clip]``, > 0.
         input_clip: inputs quantized on ``[-input_clip, input_clip]``, > 0.
@@ -120,6 +136,8 @@ class ProxyConfig:
     input_bits: Any = 8.0
     programming_sigma: Any = 0.0
     read_sigma: Any = 0.0
+    stuck_on_rate: Any = 0.0
+    stuck_off_rate: Any = 0.0
     adc_full_scale: Any = None
     weight_clip: Any = 1.0
     input_clip: Any = 1.0
@@ -141,7 +159,7 @@ class ProxyConfig:
 class ErrorBudget:
     """Output error variance of one MVM output by source, in squared output units.
 
-    ``total`` is the sum of the five independent terms.
+    ``total`` is the sum of the six independent terms.
     """
 
     weight_quantization: Any
@@ -149,14 +167,18 @@ class ErrorBudget:
     adc: Any
     programming: Any
     read: Any
+    stuck: Any
 
     @property
     def total(self) -> jax.Array:
-        return self.weight_quantization + self.input_quantization + self.adc + self.programming + self.read
+        return (
+            self.weight_quantization + self.input_quantization + self.adc + self.programming + self.read
+        ) + self.stuck
 
 
 def from_mvm_config(config: Any) -> ProxyConfig:
-    """The proxy knobs of a :class:`hwjax.sim.mvm.MVMConfig` (its device's independent sigmas).
+    """The proxy knobs of a :class:`hwjax.sim.mvm.MVMConfig` (its device's independent sigmas
+    and stuck-at rates).
 
     Heterogeneous ``slice_bits`` are summarized by their mean cell bits.
     """
@@ -173,6 +195,8 @@ def from_mvm_config(config: Any) -> ProxyConfig:
         input_bits=float(config.input_bits),
         programming_sigma=0.0 if device is None else device.programming_sigma,
         read_sigma=0.0 if device is None else device.read_sigma,
+        stuck_on_rate=0.0 if device is None else device.stuck_on_rate,
+        stuck_off_rate=0.0 if device is None else device.stuck_off_rate,
         adc_full_scale=config.adc_full_scale,
         weight_clip=config.weight_clip,
         input_clip=config.input_clip,
@@ -328,6 +352,24 @@ def _lost_signal_covariance(slices, steps, lost) -> jax.Array:
     return full - diagonal
 
 
+def _stuck_code_mean_square(config: ProxyConfig, slices) -> jax.Array:
+    """``E[e²]`` of a weight code's error from stuck-at faults, level units² (module docstring).
+
+    Args:
+        slices: :func:`_piece_moments` of the weight slices.
+    """
+    p_on, p_off = config.stuck_on_rate, config.stuck_off_rate
+    weight_sum, square_sum, _, level_ms, bits = slices
+    top = 2.0**bits - 1.0
+    mean = (p_on - p_off) * top / 2.0
+    mean_square = (p_on + p_off) * level_ms
+    if config.differential:  # the idle array's cell, stuck ON, errs by -M (independent cell)
+        mean_square = mean_square + p_on * top**2 - 2.0 * mean * p_on * top
+        mean = mean - p_on * top
+    variance = jnp.sum(square_sum * (mean_square - mean**2), -1)
+    return variance + jnp.sum(weight_sum * mean, -1) ** 2
+
+
 def _outer(a, b) -> jax.Array:
     return a[..., :, None] * b[..., None, :]
 
@@ -393,6 +435,7 @@ def error_variance(
     blocks = relax.ceil(k / config.rows, mode=mode)
     programming = arrays * config.programming_sigma**2 * k * (x_ms / dx**2) * programming
     read = arrays * config.read_sigma**2 * k * read
+    stuck = k * (x_ms / dx**2) * _stuck_code_mean_square(config, slices)
     scale = (dw * dx) ** 2
     terms = {
         "weight_quantization": k * x_ms * dw**2 / 12.0,
@@ -400,6 +443,7 @@ def error_variance(
         "adc": scale * blocks * adc,
         "programming": scale * programming,
         "read": scale * read,
+        "stuck": scale * stuck,
     }
     return ErrorBudget(**{name: jnp.asarray(term, dtype=float) for name, term in terms.items()})
 

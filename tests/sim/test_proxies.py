@@ -34,24 +34,28 @@ def _mvm():
     return pytest.importorskip("hwjax.sim.mvm")
 
 
-def _monte_carlo_variance(config) -> float:
+def _monte_carlo_variance(config, keys: int = KEYS) -> float:
     """Mean square of ``bitsliced_mvm - float matmul`` over data, columns and noise keys."""
     weights, x = _data()
     ideal = x @ weights
     noisy = config.device is not None
-    keys = jax.random.split(jax.random.key(1), KEYS)
+    keys = jax.random.split(jax.random.key(1), keys)
     run = jax.jit(lambda key: _mvm().bitsliced_mvm(weights, x, config, key if noisy else None))
     errors = jnp.stack([run(key) - ideal for key in keys])
     return float(jnp.mean(errors**2))
 
 
-def _device(programming_sigma=0.0, read_sigma=0.0):
+def _device(programming_sigma=0.0, read_sigma=0.0, stuck=(0.0, 0.0)):
     # Unclipped conductances: the proxy's additive independent-noise model (module docstring);
     # clipping at the window's ends would rectify the noise of level-0 cells.
     from hwjax.sim import devices
 
     return devices.DeviceModel(
-        programming_sigma=programming_sigma, read_sigma=read_sigma, clip_conductance=False
+        programming_sigma=programming_sigma,
+        read_sigma=read_sigma,
+        stuck_on_rate=stuck[0],
+        stuck_off_rate=stuck[1],
+        clip_conductance=False,
     )
 
 
@@ -70,7 +74,11 @@ MONTE_CARLO_CASES = {
     "programming_noise": dict(device=("programming", 0.02)),
     "read_noise_1_bit_cells": dict(bits_per_cell=1, device=("read", 0.02)),
     "all_sources": dict(adc_bits=7.0, bits_per_cell=2, device=("both", 0.01)),
+    # 1% of cells stuck ON, 2% OFF. A fault is fixed for a key and shared by the batch, so the
+    # errors of one column are correlated: 16 keys keep the estimate's standard error near 3%.
+    "stuck_at_faults": dict(device=("stuck", (0.01, 0.02))),
 }
+MONTE_CARLO_KEYS = {"stuck_at_faults": 16}
 
 
 def _case_config(case: dict):
@@ -78,10 +86,13 @@ def _case_config(case: dict):
     device = case.pop("device", None)
     if device is not None:
         kind, sigma = device
-        device = _device(
-            programming_sigma=sigma if kind in ("programming", "both") else 0.0,
-            read_sigma=sigma if kind in ("read", "both") else 0.0,
-        )
+        if kind == "stuck":
+            device = _device(stuck=sigma)
+        else:
+            device = _device(
+                programming_sigma=sigma if kind in ("programming", "both") else 0.0,
+                read_sigma=sigma if kind in ("read", "both") else 0.0,
+            )
     return _mvm_config(device=device, **case)
 
 
@@ -89,7 +100,7 @@ def _case_config(case: dict):
 def test_error_variance_matches_monte_carlo_of_the_simulator(name):
     config = _case_config(MONTE_CARLO_CASES[name])
     predicted = float(proxies.error_variance(proxies.from_mvm_config(config), K, mode="exact").total)
-    measured = _monte_carlo_variance(config)
+    measured = _monte_carlo_variance(config, MONTE_CARLO_KEYS.get(name, KEYS))
     assert predicted == pytest.approx(measured, rel=TOLERANCE), (name, predicted, measured)
 
 
@@ -122,9 +133,26 @@ def test_device_terms_scale_with_sigma_squared():
     np.testing.assert_allclose(float(high.read / low.read), 9.0, rtol=1e-5)
 
 
+def test_stuck_faults_of_the_idle_differential_cell_count_only_when_stuck_on():
+    # Stuck OFF leaves the idle (level-0) array of the pair exact, stuck ON costs it a whole
+    # level M: at equal rates, ON faults must cost more (exact inequality, no tolerance).
+    on = proxies.error_variance(ProxyConfig(stuck_on_rate=0.01), 256).stuck
+    off = proxies.error_variance(ProxyConfig(stuck_off_rate=0.01), 256).stuck
+    assert float(on) > float(off) > 0.0
+    grad = jax.grad(lambda p: proxies.error_variance(ProxyConfig(stuck_on_rate=p), 256).total)(0.01)
+    assert np.isfinite(grad) and grad > 0
+
+
 @pytest.mark.parametrize(
     "field,value",
-    [("adc_bits", 0.5), ("bits_per_cell", 0.0), ("rows", 0.0), ("read_sigma", -0.1), ("input_clip", 0.0)],
+    [
+        ("stuck_on_rate", 1.5),
+        ("adc_bits", 0.5),
+        ("bits_per_cell", 0.0),
+        ("rows", 0.0),
+        ("read_sigma", -0.1),
+        ("input_clip", 0.0),
+    ],
 )
 def test_bad_knobs_raise_naming_the_parameter(field, value):
     with pytest.raises(ValueError, match=field):
