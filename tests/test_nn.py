@@ -81,6 +81,33 @@ def test_analog_conv_matches_the_float_convolution_through_im2col():
     np.testing.assert_allclose(out, reference, atol=5e-3 * float(jnp.max(jnp.abs(reference))))
 
 
+def test_analog_conv_noise_and_straight_through_gradient():
+    x = jax.random.uniform(jax.random.key(3), (2, 6, 6, 3), minval=-1.0, maxval=1.0)
+
+    def conv(noise_seed):
+        return hnn.AnalogConv(3, 4, (3, 3), _noisy_config(), rngs=nnx.Rngs(params=0, noise=noise_seed))
+
+    layer = conv(5)
+    first, second = _apply(layer, x), _apply(layer, x)
+    assert not np.allclose(first, second)  # a new programming and read per call
+    np.testing.assert_array_equal(_apply(conv(5), x), first)  # same seed, same noise
+    assert not np.allclose(_apply(conv(6), x), first)
+
+    ideal = hnn.AnalogConv(3, 4, (3, 3), _config(), rngs=nnx.Rngs(0), noise=False)
+    simulated = _apply(ideal, x)
+
+    def float_conv(kernel):
+        return jax.lax.conv_general_dilated(
+            x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
+
+    # Straight-through: d sum(y²)/dK is the float convolution's vjp of 2 y_sim (float32 sums of
+    # 72 products: 1e-5 relative).
+    expected = jax.vjp(float_conv, ideal.kernel[...])[1](2 * simulated)[0]
+    grads = nnx.grad(lambda m: jnp.sum(m(x) ** 2))(ideal)
+    np.testing.assert_allclose(grads["kernel"][...], expected, rtol=1e-5, atol=1e-5)
+
+
 def test_quant_dense_quantizes_weights_and_inputs():
     layer = hnn.QuantDense(16, 8, rngs=nnx.Rngs(0), weight_bits=3, input_bits=3)
     x = jax.random.uniform(jax.random.key(3), (4, 16), minval=-1.0, maxval=1.0)
