@@ -322,9 +322,9 @@ def _timon_layer(config: Config, tmma_parts: tuple, ops, mode: str) -> Report:
     unit = total(vector)
     items = {name: unchecked(energy, 0.0) for name, energy in energies.items()}
     items["column_peripheral"] = unchecked(energies["column_peripheral"], latency, ops=OPS_PER_MAC * macs)
-    items["leakage"] = unchecked(
-        replicate(unit, banks).leakage * latency, 0.0, unit.area * banks, unit.leakage * banks
-    )
+    # Leakage as energy over the layer (J): the banks serve every layer in turn, so a leakage
+    # power (W) per layer would be charged again over the other layers' time at the total.
+    items["leakage"] = unchecked(replicate(unit, banks).leakage * latency, 0.0)
     return Report(items, compose="serial")
 
 
@@ -339,15 +339,17 @@ def inference(config: Config, workload, mode: str = "ste") -> Report:
 
     Returns:
         ``Report({layer: Report({"row_peripheral", "sram_array", "column_peripheral",
-        "register_file", "leakage"}, "serial")}, "serial")``. Dynamic energies (J) per part;
-        the layer's latency (s) and ops (2 x MACs) sit on ``column_peripheral`` (the ADC-bound
-        pipeline); ``leakage`` carries the computing banks' leakage energy over the layer (J),
-        their peripheral area (m²) and leakage (W).
+        "register_file", "leakage"}, "serial"), ..., "banks": Cost}, "serial")``. Dynamic
+        energies (J) per part; the layer's latency (s) and ops (2 x MACs) sit on
+        ``column_peripheral`` (the ADC-bound pipeline); ``leakage`` is the computing banks'
+        leakage energy over the layer (J); ``banks`` holds their peripheral area (m²), once for
+        all layers (they run on the same banks).
     """
     _check_mode(mode)
     parts = _tmma(config, mode)
     layers = {name: _timon_layer(config, parts, ops, mode) for name, ops in _matrix_ops(workload)}
-    return Report(layers, compose="serial")
+    banks = _sub_cores(config) * config.tensor_banks
+    return Report({**layers, "banks": unchecked(0.0, 0.0, total(parts[0]).area * banks)}, compose="serial")
 
 
 gemm = inference
@@ -431,9 +433,7 @@ def _turing_layer(config: Config, ops, mode: str) -> Report:
     sub_cores = _sub_cores(config)
     items = {name: unchecked(energy, 0.0) for name, energy in energies.items()}
     items["macs"] = unchecked(energies["macs"], latency, ops=OPS_PER_MAC * macs)
-    items["leakage"] = unchecked(
-        unit.leakage * sub_cores * latency, 0.0, unit.area * sub_cores, unit.leakage * sub_cores
-    )
+    items["leakage"] = unchecked(unit.leakage * sub_cores * latency, 0.0)  # J: as _timon_layer
     return Report(items, compose="serial")
 
 
@@ -441,19 +441,21 @@ def turing_inference(config: Config, workload, mode: str = "ste") -> Report:
     """The same workload on the Turing tensor cores (WMMA 16 x 16 x 16 tiles over all sub-cores).
 
     Returns:
-        ``Report({layer: Report({"register_file", "buffer", "macs", "leakage"}, "serial")},
-        "serial")``; the layer's latency and ops sit on ``macs``, as :func:`inference`.
+        ``Report({layer: Report({"register_file", "buffer", "macs", "leakage"}, "serial"), ...,
+        "tensor_cores": Cost}, "serial")``; the layer's latency and ops sit on ``macs``, and
+        the tensor cores' area once on ``tensor_cores``, as :func:`inference`.
     """
     _check_mode(mode)
     layers = {name: _turing_layer(config, ops, mode) for name, ops in _matrix_ops(workload)}
-    return Report(layers, compose="serial")
+    area = total(turing_wmma(config, mode)).area * _sub_cores(config)
+    return Report({**layers, "tensor_cores": unchecked(0.0, 0.0, area)}, compose="serial")
 
 
 def _dynamic(report: Report, exclude: tuple[str, ...] = ()):
     """Dynamic energy (J) and latency (s) of an inference Report (leakage entries and the
     entries named in ``exclude`` left out of the energy)."""
     energy = 0.0
-    for layer in report.values():
+    for layer in (item for item in report.values() if isinstance(item, Report)):
         energy = energy + total(layer).energy - layer["leakage"].energy
         energy = energy - sum(layer[name].energy for name in exclude)
     return energy, total(report).latency
