@@ -2,12 +2,12 @@
 jit-compiled, differentiable JAX functions.
 
 The public API is re-exported here flatly: the Cost algebra, technology scaling, the main
-component classes, and the ``mapping`` and ``workloads`` modules. Action functions live in their
+component classes, and the ``mapping``, ``workloads``, ``sim`` and ``sweep`` modules. Action functions live in their
 family's module, since families share action names (``hwjax.components.adc.conversion``,
 ``hwjax.components.dac.conversion``).
 """
 
-from hwjax import components, devices, mapping, relax, sim, tech, units, validate, workloads
+from hwjax import components, devices, mapping, relax, sim, sweep, tech, units, validate, workloads
 from hwjax.components.adc import ADC
 from hwjax.components.crossbar import Crossbar
 from hwjax.components.dac import DAC
@@ -72,6 +72,7 @@ __all__ = [
     "scale_power",
     "serial",
     "sim",
+    "sweep",
     "tech",
     "tops_per_mm2",
     "tops_per_watt",
