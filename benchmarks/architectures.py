@@ -3,9 +3,10 @@
 For each accelerator: design points per second of ``inference(config, VGG16)`` (energy of one
 batch-1 inference, summed over the Report; PANTHER: one SGD ``training_step``; MaxNVM: reading
 the weights from its store; TIMON: a Table 6.2 GEMM, the workload chosen with ``--gemm``) at a
-batch of random configurations that vary the
-continuous knobs listed below, the same for the gradient of that energy with respect to every
-knob, the gradient-to-forward time ratio, and the compile time of each.
+batch of random configurations that vary the continuous knobs of the registry
+(:mod:`hwjax_models.architectures`, each uniform over its range, unrounded), the same for the
+gradient of that energy with respect to every knob, the gradient-to-forward time ratio, and the
+compile time of each.
 
     python benchmarks/architectures.py [--batch 1000000] [--chunk 100000] [--repeats 3] [--workload VGG16]
 
@@ -28,52 +29,24 @@ import numpy as np
 from timing import median_seconds
 
 import hwjax as hj
-from hwjax_models import digital, isaac, maxnvm, panther, puma, timon
+from hwjax_models import architectures as registry
 from hwjax_models import workloads as catalog
 
 Knobs = dict[str, jax.Array]
 
-#: accelerator -> (module, knob -> (low, high) sampled uniformly[, cost(config, network) -> Report])
-ACCELERATORS: dict[str, tuple] = {
-    "puma": (
-        puma,
-        {
-            "mvmu_dim": (64.0, 256.0),
-            "mvmus_per_core": (1.0, 8.0),
-            "vfu_width": (1.0, 8.0),
-            "cores_per_tile": (2.0, 16.0),
-            "adc_bits": (6.0, 10.0),
-            "bits_per_cell": (1.0, 4.0),
-            "clock_hz": (0.5e9, 1.5e9),
-        },
-    ),
-    "isaac": (isaac, {"adc_bits": (6.0, 10.0), "bits_per_cell": (1.0, 4.0), "array_dim": (64.0, 256.0)}),
-    "digital": (digital, {"mac_rows": (64.0, 256.0), "mac_cols": (64.0, 256.0), "clock_hz": (0.5e9, 1.5e9)}),
-    "panther": (
-        panther,
-        {"mcu_dim": (64.0, 256.0), "carry_interval": (256.0, 4096.0), "write_iterations": (5.0, 40.0)},
-        lambda config, network: panther.training_step(config, network, 1.0, "sgd"),
-    ),
-    "maxnvm": (
-        maxnvm,
-        {"sparsity": (0.5, 0.95), "cluster_bits": (4.0, 8.0), "value_bits_per_cell": (1.0, 3.0)},
-    ),
-    "timon": (timon, {"dp_width": (16.0, 128.0), "act_bits": (4.0, 16.0), "weight_bits": (4.0, 16.0)}),
-}
 #: Models that take a GEMM of TIMON's Table 6.2 rather than a network.
-GEMM_MODELS = ("timon",)
+GEMM_MODELS = tuple(name for name, arch in registry.ARCHITECTURES.items() if arch.takes_gemm)
 
 
-def _sample(knobs: dict[str, tuple[float, float]], batch: int) -> Knobs:
+def _sample(knobs: dict[str, registry.Knob], batch: int) -> Knobs:
+    """Every knob drawn uniformly over its registry range (not rounded: a relaxed design)."""
     rng = np.random.default_rng(0)
-    return {name: jnp.asarray(rng.uniform(lo, hi, batch), jnp.float32) for name, (lo, hi) in knobs.items()}
+    return {name: jnp.asarray(rng.uniform(k.low, k.high, batch), jnp.float32) for name, k in knobs.items()}
 
 
-def _energy_fn(module, network, cost=None) -> Callable[[Knobs], jax.Array]:
-    cost = cost or module.inference
-
+def _energy_fn(arch: registry.Architecture, network) -> Callable[[Knobs], jax.Array]:
     def energy(knobs: Knobs) -> jax.Array:
-        return hj.total(cost(module.Config(**knobs), network)).total_energy
+        return hj.total(arch.cost(arch.module.Config(**knobs), network, "ste")).total_energy
 
     return energy
 
@@ -91,15 +64,15 @@ def _compile(fn, knobs: Knobs) -> tuple[Callable, float]:
 
 def benchmark(name: str, network, batch: int, chunk: int, repeats: int) -> None:
     """Print forward and gradient design points per second, their ratio and compile times."""
-    module, ranges, *cost = ACCELERATORS[name]
-    knobs = _sample(ranges, batch)
-    energy = _energy_fn(module, network, *cost)
+    arch = registry.get(name)
+    knobs = _sample(arch.knobs, batch)
+    energy = _energy_fn(arch, network)
     forward, compile_fwd = _compile(_chunked(energy, chunk), knobs)
     gradient, compile_grad = _compile(_chunked(jax.grad(energy), chunk), knobs)
     t_fwd = median_seconds(forward, knobs, repeats=repeats)
     t_grad = median_seconds(gradient, knobs, repeats=repeats)
     print(
-        f"{name:<8} {len(ranges):>5} {batch / t_fwd:>12.3e} {batch / t_grad:>12.3e} {t_grad / t_fwd:>9.2f}"
+        f"{name:<8} {len(knobs):>5} {batch / t_fwd:>12.3e} {batch / t_grad:>12.3e} {t_grad / t_fwd:>9.2f}"
         f" {compile_fwd:>10.2f} {compile_grad:>11.2f}"
     )
 
@@ -111,7 +84,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workload", default="VGG16", help=f"one of {', '.join(catalog.catalog())}")
     parser.add_argument("--gemm", default="timon_gnmt_1", help="TIMON's workload (Table 6.2)")
-    parser.add_argument("--models", nargs="+", default=list(ACCELERATORS), choices=list(ACCELERATORS))
+    parser.add_argument(
+        "--models", nargs="+", default=list(registry.ARCHITECTURES), choices=list(registry.ARCHITECTURES)
+    )
     args = parser.parse_args()
     network, gemm = catalog.get(args.workload), catalog.get(args.gemm)
     print(

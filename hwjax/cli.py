@@ -1,0 +1,855 @@
+"""The ``hwjax`` command: report, sweep and optimize the accelerators of :mod:`hwjax_models`.
+
+::
+
+    hwjax                                   # the main job: PUMA report, sweep, Pareto plot, optimize
+    hwjax report ARCH [WORKLOAD] [--set knob=value ...] [--json] [--mode exact]
+    hwjax sweep ARCH WORKLOAD --out DIR [--space SPEC] [--resume] [--objectives energy,latency]
+    hwjax optimize ARCH WORKLOAD [--objective edp] [--constraint area<=100mm2 ...] [--steps 100]
+
+ARCH is a registry name (:data:`hwjax_models.architectures.ARCHITECTURES`), WORKLOAD a catalog
+name (:func:`hwjax_models.workloads.catalog`). Values are SI numbers (``area<=100e-6``) or carry
+an SI prefix and unit (``area<=100mm2``, ``latency<=2ms``, ``power<=5W``, ``clock_hz=1.2GHz``).
+
+Output columns (sweep objectives, optimize objectives and constraints): ``energy`` (J, dynamic
+plus leakage), ``latency`` (s), ``area`` (m²), ``power`` (W), ``edp`` (J·s), ``ops``,
+``tops_per_w`` and ``tops_per_mm2`` (the last two are maximised).
+
+Bad input (an unknown architecture, workload, knob or column, a malformed ``--set``,
+``--space`` or ``--constraint``) prints one line ``hwjax: error: ...`` naming the problem and
+the valid choices, and exits with status 2.
+
+The CLI is the edge of the library: it imports :mod:`hwjax_models` (which imports ``hwjax``) only
+inside the commands, never at module import, so the arrows of DESIGN.md still run one way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hwjax import relax
+from hwjax.cost import Cost, Report, format_report, total
+from hwjax.units import TOPS, format_si, mm2
+
+# ---------------------------------------------------------------------------------------------
+# Output columns
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """An output column of a design: its unit (for parsing and display) and direction."""
+
+    unit: str
+    maximize: bool = False
+
+
+COLUMNS: dict[str, Column] = {
+    "energy": Column("J"),
+    "latency": Column("s"),
+    "area": Column("m2"),
+    "power": Column("W"),
+    "edp": Column("J·s"),
+    "ops": Column("", maximize=True),
+    "tops_per_w": Column("TOPS/W", maximize=True),
+    "tops_per_mm2": Column("TOPS/mm²", maximize=True),
+}
+
+
+def _ratio(numerator, denominator):
+    """``numerator / denominator``, 0 where the denominator is 0 (no NaN, finite gradients)."""
+    nonzero = denominator != 0
+    return jnp.where(nonzero, numerator / jnp.where(nonzero, denominator, 1.0), 0.0)
+
+
+def columns(cost: Cost) -> dict[str, jax.Array]:
+    """Every output column of a total Cost (traceable): energy J (dynamic + leakage), latency s,
+    area m², power W, EDP J·s, ops, TOPS/W and TOPS/mm² (0 where undefined)."""
+    energy = cost.total_energy
+    throughput = _ratio(cost.ops, cost.latency) / TOPS
+    return {
+        "energy": energy,
+        "latency": jnp.asarray(cost.latency),
+        "area": jnp.asarray(cost.area),
+        "power": cost.power,
+        "edp": cost.edp,
+        "ops": jnp.asarray(cost.ops),
+        "tops_per_w": _ratio(cost.ops, energy) / TOPS,
+        "tops_per_mm2": _ratio(throughput, cost.area / mm2),
+    }
+
+
+def _check_columns(names: Sequence[str], what: str) -> list[str]:
+    for name in names:
+        if name not in COLUMNS:
+            raise ValueError(f"unknown {what} {name!r}; choose from: {', '.join(COLUMNS)}")
+    return list(names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing values with units
+
+_PREFIXES = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_PREFIXES.update({"m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15})
+#: Unit symbol -> (canonical symbol, power the prefix is raised to).
+_UNITS = {"m2": ("m2", 2), "m²": ("m2", 2), "J": ("J", 1), "s": ("s", 1), "W": ("W", 1), "Hz": ("Hz", 1)}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def parse_quantity(text: str, unit: str | None = None, name: str = "value") -> float:
+    """A number in SI units from ``"100e-6"`` or ``"100mm2"``, ``"2 ms"``, ``"1.2GHz"``.
+
+    Args:
+        text: a number, optionally followed by an SI prefix and one of m2 (m²), J, s, W, Hz.
+        unit: the unit the value must have (``"m2"``, ``"J"``, ...), or ``None`` for any.
+        name: what the value is, for the error message.
+
+    Raises:
+        ValueError: not a number, an unknown unit, or a unit other than ``unit``.
+    """
+    match = re.fullmatch(rf"\s*({_NUMBER})\s*(\S*)\s*", text)
+    if not match:
+        raise ValueError(f"{name}={text!r} is not a number (e.g. 100e-6, or 100mm2 with a unit)")
+    number, suffix = float(match.group(1)), match.group(2)
+    if not suffix:
+        return number
+    for symbol, (canonical, power) in _UNITS.items():
+        prefix = suffix[: -len(symbol)]
+        if suffix.endswith(symbol) and prefix in _PREFIXES:
+            if unit is not None and canonical != unit:
+                raise ValueError(f"{name}={text!r} must be in {unit or 'plain numbers'}, not {canonical}")
+            return number * _PREFIXES[prefix] ** power
+    units = ", ".join(sorted({c for c, _ in _UNITS.values()}))
+    raise ValueError(f"{name}={text!r}: unknown unit {suffix!r}; use an SI prefix and one of {units}")
+
+
+def parse_settings(items: Sequence[str] | None) -> dict[str, float]:
+    """``["adc_bits=6", "clock_hz=1.2GHz"]`` -> ``{"adc_bits": 6.0, "clock_hz": 1.2e9}``."""
+    settings: dict[str, float] = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"--set {item!r} must be written knob=value, e.g. adc_bits=6")
+        settings[name.strip()] = parse_quantity(value, name=name.strip())
+    return settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint:
+    """``column <= limit`` or ``column >= limit`` (limit in the column's SI unit)."""
+
+    column: str
+    op: str
+    limit: float
+
+    def holds(self, value: float) -> bool:
+        return value <= self.limit if self.op == "<=" else value >= self.limit
+
+    def violation(self, value):
+        """Log-ratio by which ``value`` breaks the bound (<= 0 when it holds; traceable)."""
+        ratio = jnp.log(jnp.maximum(value, 1e-300) / self.limit)
+        return ratio if self.op == "<=" else -ratio
+
+    def __str__(self) -> str:
+        return f"{self.column}{self.op}{_show(self.limit, self.column)}"
+
+
+def parse_constraint(text: str) -> Constraint:
+    """``"area<=100mm2"``, ``"power<=5"``, ``"tops_per_w>=1"`` -> :class:`Constraint`."""
+    match = re.fullmatch(r"\s*([a-z_0-9]+)\s*(<=|>=)\s*(.+)", text)
+    if not match:
+        raise ValueError(
+            f"--constraint {text!r} must be written COLUMN<=VALUE or COLUMN>=VALUE, e.g. area<=100mm2; "
+            f"columns: {', '.join(COLUMNS)}"
+        )
+    column, op, value = match.groups()
+    _check_columns([column], "constraint column")
+    unit = COLUMNS[column].unit if COLUMNS[column].unit in ("J", "s", "m2", "W") else ""  # "": plain
+    limit = parse_quantity(value, unit, name=column)
+    if not limit > 0 or not math.isfinite(limit):
+        raise ValueError(f"--constraint {text!r}: the limit must be a positive finite number")
+    return Constraint(column, op, limit)
+
+
+def _show(value: float, column: str) -> str:
+    """A column's value in engineering units."""
+    unit = COLUMNS[column].unit
+    if unit in ("J", "s", "m2", "W", "J·s"):
+        return format_si(value, unit)
+    return f"{value:.4g}" + (f" {unit}" if unit else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def cost_json(cost: Cost) -> dict[str, float]:
+    """``{energy_J, latency_s, area_m2, power_W, ops}`` of one Cost (energy: dynamic + leakage)."""
+    values = {
+        "energy_J": cost.total_energy,
+        "latency_s": cost.latency,
+        "area_m2": cost.area,
+        "power_W": cost.power,
+        "ops": cost.ops,
+    }
+    return {key: _finite_or_none(float(value)) for key, value in values.items()}
+
+
+def _breakdown(item: Report | Cost) -> dict[str, Any]:
+    if isinstance(item, Cost):
+        return cost_json(item)
+    return {name: _breakdown(child) for name, child in item.items()}
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The ``report --json`` object: ``total``, ``metrics`` (``tops_per_w``, ``tops_per_mm2``;
+    ``null`` where undefined) and ``breakdown`` (nested like the Report, each leaf a
+    :func:`cost_json`)."""
+    grand = total(report)
+    values = {name: float(value) for name, value in columns(grand).items()}
+    defined = {"tops_per_w": grand.total_energy > 0, "tops_per_mm2": grand.latency > 0 and grand.area > 0}
+    metrics = {name: _finite_or_none(values[name]) if defined[name] else None for name in defined}
+    return {"total": cost_json(grand), "metrics": metrics, "breakdown": _breakdown(report)}
+
+
+def report_text(report: Report, title: str) -> str:
+    """A header (totals, TOPS/W, TOPS/mm²) above :func:`hwjax.format_report`'s breakdown table."""
+    data = report_json(report)
+    totals, metrics = data["total"], data["metrics"]
+    shown = {
+        "energy": format_si(totals["energy_J"], "J"),
+        "latency": format_si(totals["latency_s"], "s"),
+        "area": format_si(totals["area_m2"], "m2"),
+        "power": format_si(totals["power_W"], "W"),
+        "ops": format_si(totals["ops"]),
+    }
+    efficiency = [
+        f"{metrics[name]:.4g} {COLUMNS[name].unit}"
+        if metrics[name] is not None
+        else f"n/a {COLUMNS[name].unit}"
+        for name in ("tops_per_w", "tops_per_mm2")
+    ]
+    lines = [
+        title,
+        "total: " + ", ".join(f"{name} {value}" for name, value in shown.items()),
+        "efficiency: " + ", ".join(efficiency),
+        "",
+        format_report(report, title="total"),
+    ]
+    return "\n".join(lines)
+
+
+def _title(arch, workload: str, mode: str, settings: Mapping[str, float]) -> str:
+    knobs = ", ".join(f"{name}={value:g}" for name, value in settings.items()) or "published defaults"
+    return f"{arch.name} on {workload}: {arch.measures} (mode {mode}; {knobs})"
+
+
+def _workload_name(arch, name: str | None) -> str:
+    """The catalog name to run (checked: an unknown name raises ValueError listing them)."""
+    from hwjax_models import architectures as registry  # the CLI is the edge: see the module doc
+
+    name = arch.default_workload if name is None else name
+    registry.resolve_workload(arch, name)
+    return name
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from hwjax_models import architectures as registry
+
+    arch = registry.get(args.arch)
+    workload = _workload_name(arch, args.workload)
+    settings = parse_settings(args.set)
+    report = registry.evaluate(arch, settings, workload, args.mode)
+    if args.json:
+        print(json.dumps(report_json(report), indent=1))
+    else:
+        print(report_text(report, _title(arch, workload, args.mode, settings)))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep
+
+
+def _design_fn(arch, network, mode: str, settings: Mapping[str, float], buildable: bool):
+    """``knobs -> columns`` of one design: ``settings`` overridden by the swept ``knobs``, the
+    registry's knobs rounded to buildable values first when ``buildable``."""
+    from hwjax_models import architectures as registry
+
+    def design(knobs: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+        if buildable:
+            knobs = {
+                n: arch.knobs[n].round(v, clip=False) if n in arch.knobs else v for n, v in knobs.items()
+            }
+        config = registry.config(arch, {**settings, **knobs})
+        return columns(total(arch.cost(config, network, mode)))
+
+    return design
+
+
+def run_sweep(arch, network, space, *, mode="exact", settings=None, buildable=True, **run_kwargs):
+    """Sweep ``space`` (a :class:`hwjax.sweep.Space`) on ``arch`` running ``network``.
+
+    With ``buildable``, every registered knob is rounded to a buildable value before it is
+    evaluated, and the knob columns of the results hold those rounded values. ``run_kwargs`` go
+    to :func:`hwjax.sweep.run` (``chunk_size``, ``out``, ``resume``, ``progress``).
+    """
+    from hwjax import sweep
+    from hwjax_models import architectures as registry
+
+    registry.check_knob_names(arch, space.names)
+    fn = _design_fn(arch, network, mode, dict(settings or {}), buildable)
+    results = sweep.run(fn, space, **run_kwargs)
+    if not buildable:
+        return results
+    data = dict(results.columns)
+    for name in space.names:  # continuous knobs keep their exact float64 values
+        if name in arch.knobs and arch.knobs[name].rounding != "continuous":
+            data[name] = np.asarray(arch.knobs[name].round(data[name], clip=False), np.float64)
+    return sweep.Results(data, results.knobs, results.info)
+
+
+def plot_front(results, front, objectives: Sequence[str], path: Path, title: str) -> None:
+    """Scatter of every design over the first two objectives, the Pareto front highlighted (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    x_name, y_name = objectives[:2]
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    ax.scatter(
+        results[x_name], results[y_name], s=6, alpha=0.35, color="tab:blue", label=f"{len(results)} designs"
+    )
+    order = np.argsort(front[x_name], kind="stable")
+    # A 2-D front is a staircase between its designs; a projected >2-D front is only points.
+    line = {"drawstyle": "steps-post"} if len(objectives) == 2 else {"linestyle": "none"}
+    x, y = front[x_name][order], front[y_name][order]
+    ax.plot(x, y, marker="o", color="tab:red", ms=4, label=f"Pareto front ({len(front)})", **line)
+    for axis, name, values in (("x", x_name, results[x_name]), ("y", y_name, results[y_name])):
+        positive = values[np.isfinite(values) & (values > 0)]
+        if positive.size and positive.max() / positive.min() > 20:  # wide ranges read better in log
+            getattr(ax, f"set_{axis}scale")("log")
+        unit = COLUMNS[name].unit
+        getattr(ax, f"set_{axis}label")(f"{name} ({unit})" if unit else name)
+    if len(objectives) > 2:
+        title += f"\n(front over {', '.join(objectives)}; first two shown)"
+    ax.set_title(title, fontsize=10)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _knob_text(row: Mapping[str, float], names: Sequence[str]) -> str:
+    return ", ".join(f"{name}={row[name]:.6g}" for name in names)
+
+
+def _speed(results) -> str:
+    info = results.info
+    evaluated, seconds = info.get("evaluated", len(results)), info.get("eval_s", 0.0)
+    if not evaluated:
+        return f"sweep: {len(results)} designs, all loaded from the saved sweep"
+    rate = f"{evaluated / seconds:,.0f} designs/s" if seconds > 0 else "too fast to time"
+    return (
+        f"sweep: {len(results)} designs ({evaluated} evaluated): compile {info.get('compile_s', 0.0):.1f} s, "
+        f"then {seconds:.2f} s ({rate})"
+    )
+
+
+def sweep_outputs(results, objectives: Sequence[str], out: Path, title: str) -> list[str]:
+    """Write results.csv, pareto.csv and pareto.png under ``out``; return summary lines."""
+    objectives = _check_columns(objectives, "objective")
+    if len(objectives) < 2:
+        raise ValueError(f"--objectives {','.join(objectives)!r} needs at least two columns for a front")
+    maximize = [name for name in objectives if COLUMNS[name].maximize]
+    front = results.pareto(objectives, maximize=maximize)
+    out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out / "results.csv")
+    front.to_csv(out / "pareto.csv")
+    plot_front(results, front, objectives, out / "pareto.png", title)
+    best = results.best(objectives[0], maximize=objectives[0] in maximize)
+    shown = ", ".join(f"{name} {_show(best[name], name)}" for name in objectives)
+    return [
+        _speed(results),
+        f"pareto front over {', '.join(objectives)}: {len(front)} designs",
+        f"best {objectives[0]}: {shown} at {_knob_text(best, results.knobs)}",
+        f"wrote {out / 'results.csv'}, {out / 'pareto.csv'}, {out / 'pareto.png'}",
+    ]
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from hwjax import sweep
+    from hwjax_models import architectures as registry
+
+    arch = registry.get(args.arch)
+    workload = _workload_name(arch, args.workload)
+    objectives = _check_columns([o.strip() for o in args.objectives.split(",") if o.strip()], "objective")
+    settings = parse_settings(args.set)
+    space = sweep.parse_space(args.space or registry.space_spec(arch, args.points))
+    out = Path(args.out)
+    if (out / "manifest.json").exists() and not args.resume:
+        raise ValueError(
+            f"--out {str(out)!r} already holds a sweep; add --resume to continue it or choose another folder"
+        )
+    results = run_sweep(
+        arch,
+        registry.resolve_workload(arch, workload),
+        space,
+        mode=args.mode,
+        settings=settings,
+        buildable=not args.continuous,
+        chunk_size=args.chunk_size,
+        out=out,
+        resume=args.resume,
+        progress=sys.stderr.isatty(),
+    )
+    title = f"{arch.name} on {workload}: {len(space)} designs"
+    print("\n".join(sweep_outputs(results, objectives, out, title)))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# optimize
+
+#: Weight of a constraint's log-violation against the log-objective: above the objective's
+#: elasticity, so the penalty is exact (the optimum sits on the bound, not beyond it).
+PENALTY = 10.0
+#: The relaxed descent aims this far (log-ratio) inside each bound, so rounding rarely crosses it.
+MARGIN = 0.01
+
+
+def _objective_loss(value, objective: str):
+    value = jnp.log(jnp.maximum(value, 1e-300))
+    return -value if COLUMNS[objective].maximize else value
+
+
+def _loss_fn(arch, network, objective: str, constraints, mode: str, settings):
+    from hwjax_models import architectures as registry
+
+    names = list(arch.knobs)
+
+    def loss(unit: jax.Array) -> jax.Array:
+        knobs = {name: arch.knobs[name].from_unit(unit[i]) for i, name in enumerate(names)}
+        values = columns(total(arch.cost(registry.config(arch, {**settings, **knobs}), network, mode)))
+        penalty = sum(
+            (jax.nn.relu(c.violation(values[c.column]) + MARGIN) for c in constraints), jnp.zeros(())
+        )
+        return _objective_loss(values[objective], objective) + PENALTY * penalty
+
+    return loss
+
+
+def descend(
+    arch, network, start: Mapping[str, float], objective, constraints, *, mode, steps, learning_rate, settings
+):
+    """Adam on the knobs in their unit space ([0, 1], log-scaled where :attr:`Knob.log_scale`),
+    projected back into [0, 1] after each step; minimises the log-objective plus
+    :data:`PENALTY` x the constraints' log-violations. Returns the knobs of the iterate with the
+    lowest loss (relaxed values, not yet buildable) and that loss."""
+    import optax
+
+    names = list(arch.knobs)
+    unit = jnp.array([float(arch.knobs[n].to_unit(start[n])) for n in names])
+    value_and_grad = jax.jit(
+        jax.value_and_grad(_loss_fn(arch, network, objective, constraints, mode, settings))
+    )
+    optimizer = optax.adam(learning_rate)
+    state = optimizer.init(unit)
+    best_unit, best_loss = unit, float("inf")
+    for _ in range(steps + 1):  # the last evaluation scores the final iterate
+        loss, grad = value_and_grad(unit)
+        if float(loss) < best_loss:
+            best_unit, best_loss = unit, float(loss)
+        grad = jnp.where(jnp.isfinite(grad), grad, 0.0)  # a clamped edge must not poison adam
+        updates, state = optimizer.update(grad, state, unit)
+        unit = jnp.clip(optax.apply_updates(unit, updates), 0.0, 1.0)
+    return {n: float(arch.knobs[n].from_unit(best_unit[i])) for i, n in enumerate(names)}, best_loss
+
+
+def _exact_values(arch, network, knobs, settings, mode="exact") -> dict[str, float]:
+    from hwjax_models import architectures as registry
+
+    cost = total(arch.cost(registry.config(arch, {**settings, **knobs}), network, mode))
+    return {name: float(value) for name, value in columns(cost).items()}
+
+
+def _violation(values: Mapping[str, float], constraints) -> float:
+    return sum(max(float(c.violation(values[c.column])), 0.0) for c in constraints)
+
+
+def _start_point(results, objective: str, constraints) -> tuple[dict[str, float], bool]:
+    """The best sweep row meeting every constraint, or (none does) the least violating one."""
+    n = len(results)
+    feasible = np.ones(n, dtype=bool)
+    violation = np.zeros(n)
+    for c in constraints:
+        values = np.asarray(results[c.column], np.float64)
+        feasible &= values <= c.limit if c.op == "<=" else values >= c.limit
+        violation += np.maximum(np.asarray(c.violation(values)), 0.0)
+    sign = -1.0 if COLUMNS[objective].maximize else 1.0
+    score = sign * np.asarray(results[objective], np.float64)
+    score = np.where(np.isfinite(score), score, np.inf)
+    index = int(np.argmin(np.where(feasible, score, np.inf))) if feasible.any() else int(np.argmin(violation))
+    return results.row(index), bool(feasible.any())
+
+
+def _better(candidate, incumbent, objective: str, constraints) -> bool:
+    """Whether ``candidate`` beats ``incumbent``: feasible first, then less violation, then objective."""
+    violations = _violation(candidate, constraints), _violation(incumbent, constraints)
+    if violations[0] != violations[1]:
+        return violations[0] < violations[1]
+    sign = -1.0 if COLUMNS[objective].maximize else 1.0
+    return sign * candidate[objective] < sign * incumbent[objective]
+
+
+def _best_neighbour(arch, network, relaxed, objective, constraints, settings) -> dict[str, float]:
+    """The best buildable design around ``relaxed``: every corner of its rounding cell (at most
+    2^knobs designs, the nearest rounding among them) evaluated exactly in one batch, ranked as
+    the start point is (feasible first, then the objective)."""
+    from hwjax import sweep
+    from hwjax_models import architectures as registry
+
+    corners = sweep.grid(**registry.buildable_neighbours(arch, relaxed))
+    results = run_sweep(arch, network, corners, settings=settings, progress=False)
+    row, _ = _start_point(results, objective, constraints)
+    return registry.round_to_buildable(arch, {name: row[name] for name in arch.knobs})
+
+
+def optimize(
+    arch,
+    network,
+    results,
+    objective="edp",
+    constraints=(),
+    *,
+    mode="smooth",
+    steps=100,
+    learning_rate=0.05,
+    settings=None,
+) -> dict[str, Any]:
+    """Refine the best sweep design by gradient descent, round it, re-evaluate it exactly.
+
+    Rounding takes the best of the buildable designs around the relaxed one (every floor/ceil
+    corner of the integer and power-of-two knobs, evaluated exactly), so a rounding that would
+    break a constraint on one knob can be repaired by its neighbour on another.
+
+    Args:
+        arch: an :class:`~hwjax_models.architectures.Architecture`.
+        network: the workload.
+        results: a sweep over (a subset of) ``arch``'s knobs (buildable values), e.g. from
+            :func:`run_sweep`; its best feasible row is the start.
+        objective: the column to minimise (or maximise, see :data:`COLUMNS`).
+        constraints: :class:`Constraint` s.
+        mode: relaxation during descent, ``"smooth"`` or ``"ste"``.
+        steps, learning_rate: adam steps and rate (in the knobs' [0, 1] unit space).
+        settings: fixed Config overrides.
+
+    Returns:
+        a JSON-ready dict: ``start``, ``relaxed`` and ``rounded`` designs (``knobs``,
+        ``values``, ``feasible``), ``kept`` (``"rounded"`` or ``"start"``) and ``design`` (the
+        kept knobs). The rounded design is kept only if it beats the start when both are
+        evaluated exactly.
+    """
+    from hwjax_models import architectures as registry
+
+    settings = dict(settings or {})
+    row, _ = _start_point(results, objective, constraints)
+    defaults = registry.knob_values(arch, registry.config(arch, settings))
+    start_knobs = registry.round_to_buildable(arch, {n: row.get(n, defaults[n]) for n in arch.knobs})
+    relaxed, _ = descend(
+        arch,
+        network,
+        start_knobs,
+        objective,
+        constraints,
+        mode=mode,
+        steps=steps,
+        learning_rate=learning_rate,
+        settings=settings,
+    )
+    rounded = _best_neighbour(arch, network, relaxed, objective, constraints, settings)
+    designs = {
+        "start": (start_knobs, _exact_values(arch, network, start_knobs, settings)),
+        "relaxed": (relaxed, _exact_values(arch, network, relaxed, settings, mode)),
+        "rounded": (rounded, _exact_values(arch, network, rounded, settings)),
+    }
+    kept = (
+        "rounded" if _better(designs["rounded"][1], designs["start"][1], objective, constraints) else "start"
+    )
+    out = {
+        name: {"knobs": knobs, "values": values, "feasible": _violation(values, constraints) == 0.0}
+        for name, (knobs, values) in designs.items()
+    }
+    out["relaxed"]["mode"] = mode
+    return {
+        "objective": objective,
+        "constraints": [dataclasses.asdict(c) for c in constraints],
+        **out,
+        "kept": kept,
+        "design": designs[kept][0],
+    }
+
+
+def _constraint_cell(stage: Mapping[str, Any], constraint: Constraint) -> str:
+    value = stage["values"][constraint.column]
+    return f"{_show(value, constraint.column)} {'ok' if constraint.holds(value) else 'VIOLATED'}"
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Rows as text: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
+        for row in rows
+    ]
+
+
+def _verdict(result: Mapping[str, Any], constraints) -> list[str]:
+    objective = result["objective"]
+    start, rounded = result["start"]["values"][objective], result["rounded"]["values"][objective]
+    change = f"{objective} {(rounded - start) / start * 100:+.1f}%" if start else objective
+    if result["kept"] == "rounded":
+        verdict = f"kept the rounded design: {change} against the sweep's best"
+    else:
+        broken = "" if result["rounded"]["feasible"] else ", constraints violated"
+        verdict = f"kept the sweep's best: the rounded design is not better ({change}{broken})"
+    if not constraints:
+        return [verdict, "constraints: none"]
+    met = result[result["kept"]]["feasible"]
+    return [verdict, "constraints: " + ("all hold" if met else "NOT met by any design found")]
+
+
+def optimize_text(result: Mapping[str, Any], constraints, title: str) -> str:
+    """The before/after table of :func:`optimize` and its verdict."""
+    objective = result["objective"]
+    stages = [result["start"], result["relaxed"], result["rounded"]]
+    rows = [["", "sweep best (exact)", f"descent ({result['relaxed']['mode']})", "rounded (exact)"]]
+    rows += [[name, *(f"{s['knobs'][name]:.6g}" for s in stages)] for name in result["start"]["knobs"]]
+    rows.append([f"{objective} (objective)", *(_show(s["values"][objective], objective) for s in stages)])
+    rows += [[str(c), *(_constraint_cell(s, c) for s in stages)] for c in constraints]
+    return "\n".join([title, *_aligned(rows), "", *_verdict(result, constraints)])
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from hwjax import sweep
+    from hwjax_models import architectures as registry
+
+    arch = registry.get(args.arch)
+    workload = _workload_name(arch, args.workload)
+    _check_columns([args.objective], "objective")
+    constraints = [parse_constraint(text) for text in args.constraint or ()]
+    settings = parse_settings(args.set)
+    network = registry.resolve_workload(arch, workload)
+    space = sweep.parse_space(registry.space_spec(arch, args.sweep_points))
+    results = run_sweep(arch, network, space, settings=settings, progress=False)
+    result = optimize(
+        arch,
+        network,
+        results,
+        args.objective,
+        constraints,
+        mode=args.mode,
+        steps=args.steps,
+        learning_rate=args.learning_rate,
+        settings=settings,
+    )
+    result.update(architecture=arch.name, workload=workload)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        title = f"{arch.name} on {workload}: {args.objective} from the best of {len(space)} sweep designs"
+        print(optimize_text(result, constraints, title))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The main job
+
+
+@dataclasses.dataclass(frozen=True)
+class MainJob:
+    """What ``hwjax`` with no arguments runs (embedded defaults)."""
+
+    arch: str = "puma"
+    workload: str = "mlp_l4"
+    out: str = "hwjax-out"
+    sweep_points: int = 4096
+    objectives: tuple[str, ...] = ("energy", "latency")
+    objective: str = "edp"
+    steps: int = 60
+    learning_rate: float = 0.05
+    mode: str = "smooth"
+
+
+MAIN_JOB = MainJob()
+
+
+def _say(lines: str, path: Path | None = None) -> None:
+    print(lines, flush=True)
+    if path is not None:
+        path.write_text(lines + "\n")
+
+
+def main_job(job: MainJob | None = None) -> int:
+    """The PUMA node on a catalog workload: a report, a halton sweep of every knob with its
+    Pareto plot, and the gradient-descent refinement of the best sweep design at no more area
+    than the published node occupies. Everything lands under ``job.out``. ``job`` defaults to
+    :data:`MAIN_JOB`."""
+    job = MAIN_JOB if job is None else job
+    from hwjax import sweep
+    from hwjax_models import architectures as registry
+
+    started = time.perf_counter()
+    out = Path(job.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"hwjax main job: {job.arch} on {job.workload}; writing to {out}", flush=True)
+    arch = registry.get(job.arch)
+    network = registry.resolve_workload(arch, job.workload)
+
+    report = registry.evaluate(arch, {}, network, "exact")
+    _say(report_text(report, _title(arch, job.workload, "exact", {})), out / "report.txt")
+    (out / "report.json").write_text(json.dumps(report_json(report), indent=1) + "\n")
+
+    space = sweep.parse_space(registry.space_spec(arch, job.sweep_points))
+    results = run_sweep(arch, network, space, progress=sys.stderr.isatty())
+    title = f"{arch.name} on {job.workload}: {len(space)} halton designs"
+    _say("\n" + "\n".join(sweep_outputs(results, job.objectives, out, title)))
+
+    area = Constraint("area", "<=", float(total(report).area))  # no bigger than the published node
+    result = optimize(
+        arch,
+        network,
+        results,
+        job.objective,
+        [area],
+        mode=job.mode,
+        steps=job.steps,
+        learning_rate=job.learning_rate,
+    )
+    result.update(architecture=arch.name, workload=job.workload)
+    heading = (
+        f"{arch.name} on {job.workload}: minimise {job.objective} at no more area than the published node"
+    )
+    print()
+    _say(optimize_text(result, [area], heading), out / "optimize.txt")
+    (out / "optimize.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\ndone in {time.perf_counter() - started:.1f} s; outputs in {out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument parsing and the edge
+
+
+def _add_common(parser: argparse.ArgumentParser, workload_optional: bool) -> None:
+    parser.add_argument("arch", help="architecture: puma, isaac, digital, panther, maxnvm, timon")
+    parser.add_argument(
+        "workload",
+        nargs="?" if workload_optional else None,
+        help="catalog workload (default: the architecture's own)"
+        if workload_optional
+        else "catalog workload",
+    )
+    parser.add_argument(
+        "--set",
+        action="extend",
+        nargs="+",
+        metavar="KNOB=VALUE",
+        help="Config field overrides, SI units (adc_bits=6 clock_hz=1.2GHz)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hwjax",
+        description="Energy, latency and area of in-memory-computing accelerators. "
+        "With no arguments: the main job (PUMA report, sweep, Pareto plot, optimization).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{report,sweep,optimize}")
+
+    report = commands.add_parser("report", help="energy/latency/area/power breakdown of one design")
+    _add_common(report, workload_optional=True)
+    report.add_argument(
+        "--json", action="store_true", help="print one JSON object (total, metrics, breakdown)"
+    )
+    report.add_argument("--mode", default="exact", choices=relax.MODES, help="relaxation of counts (exact)")
+    report.set_defaults(run=cmd_report)
+
+    sweep = commands.add_parser("sweep", help="sweep a design space; CSV and Pareto plot")
+    _add_common(sweep, workload_optional=False)
+    sweep.add_argument(
+        "--space",
+        help="hwjax.sweep grammar, e.g. 'halton:4096 adc_bits=6..10' (default: "
+        "every registry knob over its range)",
+    )
+    sweep.add_argument("--points", type=int, default=1024, help="points of the default space (1024)")
+    sweep.add_argument("--out", required=True, help="output folder (results.csv, pareto.csv, pareto.png)")
+    sweep.add_argument("--resume", action="store_true", help="continue the sweep saved in --out")
+    sweep.add_argument(
+        "--objectives", default="energy,latency", help="comma-separated columns (energy,latency)"
+    )
+    sweep.add_argument("--mode", default="exact", choices=relax.MODES)
+    sweep.add_argument("--chunk-size", type=int, default=65536)
+    sweep.add_argument("--continuous", action="store_true", help="evaluate knobs as sampled (no rounding)")
+    sweep.set_defaults(run=cmd_sweep)
+
+    opt = commands.add_parser("optimize", help="gradient descent on the knobs from the best sweep design")
+    _add_common(opt, workload_optional=False)
+    opt.add_argument(
+        "--objective", default="edp", help="column to minimise: energy, latency, edp, area, power"
+    )
+    opt.add_argument(
+        "--constraint",
+        action="append",
+        metavar="COL<=VALUE",
+        help="e.g. area<=100mm2, power<=5W, latency<=2ms (SI numbers also: area<=100e-6)",
+    )
+    opt.add_argument("--steps", type=int, default=100)
+    opt.add_argument("--learning-rate", type=float, default=0.05)
+    opt.add_argument("--mode", default="smooth", choices=("smooth", "ste"))
+    opt.add_argument("--sweep-points", type=int, default=256, help="halton designs to start from (256)")
+    opt.add_argument("--json", action="store_true")
+    opt.set_defaults(run=cmd_optimize)
+    return parser
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hwjax`` command; returns the exit status (2: bad input)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse's usage errors (status 2) and --help (0)
+        return int(exit_.code or 0)
+    try:
+        return args.run(args) if args.command else main_job()
+    except ValueError as error:  # bad input reported by the library: one line, no traceback
+        print(f"hwjax: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"hwjax: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
