@@ -2,9 +2,9 @@
 jit-compiled, differentiable JAX functions.
 
 The public API is re-exported here flatly: the Cost algebra, technology scaling, the main
-component classes, and the ``mapping``, ``workloads``, ``sim`` and ``sweep`` modules. Action functions live in their
-family's module, since families share action names (``hwjax.components.adc.conversion``,
-``hwjax.components.dac.conversion``).
+component classes, and the ``mapping``, ``workloads``, ``sim`` and ``sweep`` modules. Action
+functions live in their family's module, since families share action names
+(``hwjax.components.adc.conversion``, ``hwjax.components.dac.conversion``).
 """
 
 from hwjax import components, devices, mapping, relax, sim, sweep, tech, units, validate, workloads
