@@ -2,16 +2,18 @@
 
 Bit-sliced MVM with converters (:mod:`.mvm`, :mod:`.quantize`), device non-idealities and IR drop
 (:mod:`.devices`), MLC storage faults (:mod:`.mlc`), bit-sliced outer-product updates
-(:mod:`.opa`) and analytic error proxies (:mod:`.proxies`); every random draw from an explicit
-PRNG key. The Flax NNX layers that run on it are in :mod:`hwjax.nn`.
+(:mod:`.opa`), analytic error proxies (:mod:`.proxies`) and TIMON's GEMM on an SRAM compute bank
+with its tunable ADC (:mod:`.timon`); every random draw from an explicit PRNG key. The Flax NNX
+layers that run on it are in :mod:`hwjax.nn`.
 """
 
-from hwjax.sim import devices, mlc, mvm, opa, proxies, quantize
+from hwjax.sim import devices, mlc, mvm, opa, proxies, quantize, timon
 from hwjax.sim.devices import DeviceModel
 from hwjax.sim.mlc import MLCConfig
 from hwjax.sim.mvm import MVMConfig, bitsliced_mvm, integer_reference
 from hwjax.sim.opa import OPAConfig, carry_resolve, opa_update
 from hwjax.sim.proxies import ProxyConfig, error_variance, snr, snr_db
+from hwjax.sim.timon import TimonConfig
 
 __all__ = [
     "DeviceModel",
@@ -19,6 +21,7 @@ __all__ = [
     "MVMConfig",
     "OPAConfig",
     "ProxyConfig",
+    "TimonConfig",
     "bitsliced_mvm",
     "carry_resolve",
     "devices",
@@ -32,4 +35,5 @@ __all__ = [
     "quantize",
     "snr",
     "snr_db",
+    "timon",
 ]

@@ -20,6 +20,13 @@
      weights, then negative weights); each phase is converted by an unsigned ADC and the sign
      is applied digitally (the negative phase subtracted). One device per weight, two
      conversions per column and cycle.
+   * ``"twos_complement"`` (:data:`SRAM_ENCODINGS`): one array holds the ``weight_bits``-bit
+     two's-complement pattern, one bit per SRAM cell (TIMON, dissertation 6.4.2, with
+     BISMO-style bit-serial arithmetic): the scale-and-reduce unit weights the sign bit's
+     bitline ``-2^(c-1)``, so the MSB slice of ``c`` bits holds a *signed* level in
+     ``[-2^(c-1), 2^(c-1) - 1]`` and the other slices unsigned levels. A zero weight stores
+     zero in every cell, which lets sparse columns use fewer ADC bits (:mod:`hwjax.sim.timon`).
+     Ideal cells only (``device=None``): the device models are of NVM cells.
 
 3. **Slice** the stored code into cells (``bits_per_cell`` or ``slice_bits``, MSB first).
 4. **Split** ``K`` into ``ceil(K / rows)`` row blocks (separate arrays); pad rows are not
@@ -34,13 +41,21 @@
 level and an input chunk). The step is ``D = F / 2^N`` and the window of ``2^N`` codes is
 placed by the sign the converted sum can take (:func:`hwjax.sim.quantize.window_codes`):
 unsigned sums ``[0, (2^N - 1) D]``, the sign cycle (non-positive sums) ``[-(2^N - 1) D, 0]``,
-two-signed sums ``[-2^(N-1) D, (2^(N-1) - 1) D]``; beyond it the code clips. With
+two-signed sums ``[-2^(N-1) D, (2^(N-1) - 1) D]``, mirrored to
+``[-(2^(N-1) - 1) D, 2^(N-1) D]`` where the positive side is the longer (a
+``"twos_complement"`` sign plane times the sign cycle); beyond it the code clips. With
 ``adc_full_scale=None`` the full scale follows ISAAC's rule per slice: ``F = 2^L`` with
 ``L = ceil(log2 rows) + bits_per_step + cell bits`` (+1 for ``"differential"``, whose analog
-difference spans both signs), so ``adc_bits >= L`` (:func:`lossless_adc_bits`) is lossless
-(``D <= 1`` on integer sums inside the window) and lower resolutions round to ``D = 2^(L-N)``
-and clip near the top of the range. ``adc_bits=None`` is an ideal converter (no rounding, no
-clipping). ``F`` given as a leaf applies to every slice (a scalar or an ``(S,)`` array).
+difference spans both signs; the signed MSB slice of ``"twos_complement"`` spans ``2^c``
+levels like an unsigned one and needs none), so ``adc_bits >= L`` (:func:`lossless_adc_bits`)
+is lossless (``D <= 1`` on integer sums inside the window) and lower resolutions round to
+``D = 2^(L-N)`` and clip near the top of the range. ``adc_bits=None`` is an ideal converter (no rounding, no
+clipping). Per-conversion settings broadcast over the (slice, column) grid ``(S, N)`` of each
+row block and cycle: ``adc_bits`` is a scalar, an ``(N,)`` array (one resolution per column,
+e.g. a tunable ADC on sparse columns) or an ``(S, N)`` array (``(1, N)`` and ``(S, 1)``
+broadcast); ``F`` given as a leaf is a scalar, an ``(S,)`` array (one span per slice) or an
+``(S, N)`` array (``(1, N)`` per column). With ``"offset"`` the bias column converts at the
+largest resolution and span among the columns. The conversion stays one fused pass.
 
 **Devices** (``device`` a :class:`hwjax.sim.devices.DeviceModel`): levels are programmed once
 per call (:func:`hwjax.sim.devices.program`, one key), read once per input cycle
@@ -77,7 +92,10 @@ from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.sim import quantize as q
 from hwjax.sim.quantize import quantize_inputs, quantize_weights
 
+#: Encodings of signed weights in NVM crossbars (each also runs through a device model).
 ENCODINGS = ("differential", "offset", "sign_magnitude")
+#: Encodings of SRAM compute banks (bit cells, ideal: ``device=None``).
+SRAM_ENCODINGS = ("twos_complement",)
 _MAX_CODE_BITS = 24
 _MAX_CELL_BITS = 8
 _HIGHEST = jax.lax.Precision.HIGHEST  # integer sums must stay exact on accelerators (no TF32)
@@ -113,13 +131,17 @@ class MVMConfig:
         weight_bits: bits of a weight code, sign included, in [2, 24] (static).
         bits_per_cell: bits per cell for homogeneous slicing, in [1, 8] (static).
         slice_bits: heterogeneous slicing, MSB first, each in [1, 8], summing to the stored
-            bits: ``weight_bits`` for ``"offset"``, ``weight_bits - 1`` otherwise (static).
-        encoding: one of :data:`ENCODINGS` (static; module docstring).
+            bits: ``weight_bits`` for ``"offset"`` and ``"twos_complement"``, ``weight_bits - 1``
+            otherwise (static).
+        encoding: one of :data:`ENCODINGS` or :data:`SRAM_ENCODINGS` (static; module
+            docstring).
         input_bits: bits of an input code, sign included, in [2, 24] (static).
         bits_per_step: input bits streamed per cycle (DAC bits), in [1, input_bits] (static).
         rows: array rows; ``K`` is split into ``ceil(K / rows)`` row blocks, >= 1 (static).
-        adc_bits: ``None`` (ideal converter) or resolution, bits, in [1, 32] (leaf).
-        adc_full_scale: ``None`` (ISAAC's rule) or the ADC span, level units, > 0 (leaf).
+        adc_bits: ``None`` (ideal converter) or resolution, bits, in [1, 32]: a scalar, ``(N,)``
+            per column or ``(S, N)`` per slice and column (leaf).
+        adc_full_scale: ``None`` (ISAAC's rule) or the ADC span, level units, > 0: a scalar,
+            ``(S,)`` per slice or ``(S, N)`` per slice and column (leaf).
         weight_clip: weights quantized on ``[-weight_clip, weight_clip]``, > 0 (leaf).
         input_clip: inputs quantized on ``[-input_clip, input_clip]``, > 0 (leaf).
         device: ``None`` (ideal cells) or a :class:`hwjax.sim.devices.DeviceModel` (pytree).
@@ -139,7 +161,12 @@ class MVMConfig:
     device: Any = None
 
     def __post_init__(self):
-        validate.check_choice("encoding", self.encoding, ENCODINGS)
+        validate.check_choice("encoding", self.encoding, ENCODINGS + SRAM_ENCODINGS)
+        if self.encoding in SRAM_ENCODINGS and self.device is not None:
+            raise ValueError(
+                f"device={type(self.device).__name__} is not supported with encoding={self.encoding!r}: "
+                "SRAM bit cells are ideal here; use device=None"
+            )
         _check_int("weight_bits", self.weight_bits, 2, _MAX_CODE_BITS)
         _check_int("bits_per_cell", self.bits_per_cell, 1, _MAX_CELL_BITS)
         _check_int("input_bits", self.input_bits, 2, _MAX_CODE_BITS)
@@ -157,8 +184,8 @@ class MVMConfig:
 
     @property
     def stored_bits(self) -> int:
-        """Bits stored per weight: the unsigned code (offset) or the magnitude (the others)."""
-        return self.weight_bits if self.encoding == "offset" else self.weight_bits - 1
+        """Bits stored per weight: the whole code (offset, two's complement) or the magnitude."""
+        return self.weight_bits if self.encoding in ("offset", "twos_complement") else self.weight_bits - 1
 
     @property
     def cell_bits(self) -> tuple[int, ...]:
@@ -185,13 +212,19 @@ def slice_codes(codes, config: MVMConfig):
     """Signed weight codes ``(K, N)`` -> integer cell levels per slice, MSB first.
 
     Returns ``(S, K, N)`` for ``"offset"`` (slices of ``w + 2^(B-1)``, without the bias
-    column) and ``(2, S, K, N)`` for ``"differential"`` (``G+``, ``G-`` arrays) and
-    ``"sign_magnitude"`` (positive-phase, negative-phase cells: ``|w|`` where the sign
-    matches, else 0), as floats.
+    column) and ``"twos_complement"`` (slices of the two's-complement pattern, the MSB slice
+    signed: its sign bit counts ``-2^(c-1)``), and ``(2, S, K, N)`` for ``"differential"``
+    (``G+``, ``G-`` arrays) and ``"sign_magnitude"`` (positive-phase, negative-phase cells:
+    ``|w|`` where the sign matches, else 0), as floats.
     """
     codes = jnp.asarray(codes)
     if config.encoding == "offset":
         return q.slice_magnitudes(codes + 2.0 ** (config.weight_bits - 1), config.cell_bits)
+    if config.encoding == "twos_complement":
+        pattern = jnp.where(codes < 0, codes + 2.0**config.weight_bits, codes)
+        levels = q.slice_magnitudes(pattern, config.cell_bits)
+        top = 2.0 ** config.cell_bits[0]
+        return levels.at[0].add(jnp.where(levels[0] >= top / 2.0, -top, 0.0))
     magnitude = q.slice_magnitudes(jnp.abs(codes), config.cell_bits)
     return jnp.stack([jnp.where(codes > 0, magnitude, 0.0), jnp.where(codes < 0, magnitude, 0.0)])
 
@@ -222,6 +255,8 @@ def _arrays(codes, config: MVMConfig):
         bias = jnp.full((codes.shape[0], 1), 2.0 ** (config.weight_bits - 1), codes.dtype)
         cells = jnp.concatenate([slice_codes(codes, config), q.slice_magnitudes(bias, config.cell_bits)], -1)
         return cells[None], (1.0,), None
+    if config.encoding == "twos_complement":
+        return slice_codes(codes, config)[None], (1.0,), None
     if config.encoding == "differential":
         cells = slice_codes(codes, config)
         if config.device is None:
@@ -281,25 +316,54 @@ def _window(config: MVMConfig) -> tuple[np.ndarray, np.ndarray]:
     """Static ``(S, T)`` bounds of each converted sum (level units), for placing the ADC window."""
     chunk = q.chunk_ranges(config.input_bits, config.bits_per_step).astype(float)  # (T, 2)
     cell_max = np.asarray([2.0**c - 1.0 for c in config.cell_bits])  # (S,)
-    signed_cells = config.encoding == "differential"
-    cell_low = -cell_max if signed_cells else np.zeros_like(cell_max)
+    cell_low = -cell_max if config.encoding == "differential" else np.zeros_like(cell_max)
+    if config.encoding == "twos_complement":  # the MSB slice is signed (its sign bit counts -2^(c-1))
+        cell_low[0], cell_max[0] = -(2.0 ** (config.cell_bits[0] - 1)), 2.0 ** (config.cell_bits[0] - 1) - 1.0
     corners = np.stack(
         [np.multiply.outer(c, chunk[:, i]) for c in (cell_low, cell_max) for i in (0, 1)]
     )  # (4, S, T)
     return config.rows * corners.min(0), config.rows * corners.max(0)
 
 
-def _adc(config: MVMConfig, dtype):
-    """ADC step ``(S,)`` and window end codes ``(S, T)`` (module docstring), or ``None`` if ideal."""
+def _adc_grid(name: str, value, config: MVMConfig, columns: int, vector_axis: int, dtype):
+    """A per-conversion ADC setting as a 2-D ``(S or 1, N or 1)`` array (a 1-D array lies along
+    ``vector_axis``: 0 per slice, 1 per column); other shapes raise naming ``name``."""
+    grid = jnp.asarray(value, dtype)
+    slices = len(config.cell_bits)
+    if grid.ndim == 0:
+        grid = grid.reshape(1, 1)
+    elif grid.ndim == 1:
+        grid = grid[:, None] if vector_axis == 0 else grid[None, :]
+    if grid.ndim != 2 or grid.shape[0] not in (1, slices) or grid.shape[1] not in (1, columns):
+        one_d = f"({slices},) per slice" if vector_axis == 0 else f"({columns},) per column"
+        raise ValueError(
+            f"{name} has shape {jnp.shape(value)}; allowed: a scalar, {one_d}, or ({slices}, {columns}) "
+            f"per slice and column (1 broadcasts) for {slices} slices and {columns} columns"
+        )
+    return grid
+
+
+def _adc(config: MVMConfig, dtype, columns: int):
+    """ADC step ``(S|1, C)`` and window end codes ``(S, T, C)`` with ``C`` 1 or the converted
+    columns (module docstring), or ``None`` if ideal; ``columns`` counts the weight columns."""
     if config.adc_bits is None:
         return None
     low, high = _window(config)
-    bits = jnp.asarray(config.adc_bits, dtype)
+    bits = _adc_grid("adc_bits", config.adc_bits, config, columns, 1, dtype)
     if config.adc_full_scale is None:
-        full_scale = jnp.asarray([2.0**b for b in lossless_adc_bits(config)], dtype)
+        full_scale = jnp.asarray([2.0**b for b in lossless_adc_bits(config)], dtype)[:, None]
     else:
-        full_scale = jnp.broadcast_to(jnp.asarray(config.adc_full_scale, dtype), (len(config.cell_bits),))
-    low_code, high_code = q.window_codes(low, high, bits)
+        full_scale = _adc_grid("adc_full_scale", config.adc_full_scale, config, columns, 0, dtype)
+    if config.encoding == "offset":  # the bias column: the largest setting among the columns
+        bits, full_scale = (
+            jnp.concatenate([g, jnp.max(g, axis=1, keepdims=True)], axis=1) if g.shape[1] > 1 else g
+            for g in (bits, full_scale)
+        )
+    low_code, high_code = q.window_codes(low[..., None], high[..., None], bits[:, None, :])
+    # A two-signed window leans to its longer side: a two's-complement sign plane times the sign
+    # cycle reaches +2^(c-1) 2^(r-1) per row but only -(2^(c-1) - 1) 2^(r-1) (mirror the codes).
+    mirror = ((low < 0) & (high > -low))[..., None]
+    low_code, high_code = jnp.where(mirror, -high_code, low_code), jnp.where(mirror, -low_code, high_code)
     return full_scale / 2.0**bits, low_code.astype(dtype), high_code.astype(dtype)
 
 
@@ -311,16 +375,17 @@ def _shift_weights(config: MVMConfig, signs) -> np.ndarray:
 
 
 def _convert_and_add(sums, adc, weights, mode: str):
-    """One row block: ADC of every sum ``(T, B, P, S, N)`` then shift-and-add -> ``(B, N)``.
+    """One row block: ADC of every sum ``(T, B, P, S, N)`` then shift-and-add -> ``(B, N)``;
+    ``weights`` ``(T, P, S, 1)``.
 
     Elementwise and one reduction, which XLA fuses into a single pass over the block's sums.
     """
     if adc is not None:
-        step, low_code, high_code = adc
-        bounds = (low_code.T[:, None, None, :, None], high_code.T[:, None, None, :, None])
-        sums = q.adc_codes(sums, step[:, None], *bounds, mode)
-        weights = weights * step  # the code step folded into the shift-and-add weights
-    return jnp.sum(sums * weights[:, None, :, :, None], axis=(0, 2, 3))
+        step, low_code, high_code = adc  # (S|1, C), (S, T, C) with C = 1 or N
+        bounds = tuple(jnp.swapaxes(code, 0, 1)[:, None, None] for code in (low_code, high_code))
+        sums = q.adc_codes(sums, step, *bounds, mode)
+        weights = weights * step  # the code step folded into the shift-and-add weights, (T, P, S, C)
+    return jnp.sum(sums * weights[:, None], axis=(0, 2, 3))
 
 
 def _simulate(weights, x, config: MVMConfig, key, mode: str):
@@ -331,7 +396,7 @@ def _simulate(weights, x, config: MVMConfig, key, mode: str):
     cells = _blocks(cells, config.rows, axis=2)  # (P, S, J, R, N')
     gates = None if gates is None else _blocks(gates, config.rows, axis=2)
     chunks = _blocks(q.input_chunks(x_codes, config.input_bits, config.bits_per_step), config.rows, axis=2)
-    adc = _adc(config, chunks.dtype)
+    adc = _adc(config, chunks.dtype, w_codes.shape[1])
     if config.device is None:
         cells = jnp.transpose(cells if gates is None else cells * gates, (2, 3, 0, 1, 4))  # (J, R, P, S, N')
         blocks = (jnp.moveaxis(chunks, 2, 0), cells)
@@ -343,7 +408,7 @@ def _simulate(weights, x, config: MVMConfig, key, mode: str):
         if config.encoding == "differential":
             sums, signs = sums[:, :, :, :1] - sums[:, :, :, 1:], (1.0,)  # analog difference, one ADC
         blocks, sums_of = sums, lambda block: block
-    weights = jnp.asarray(_shift_weights(config, signs), chunks.dtype)
+    weights = jnp.asarray(_shift_weights(config, signs), chunks.dtype)[..., None]
 
     def add_block(total, block):  # row blocks are converted separately and added digitally
         return total + _convert_and_add(sums_of(block), adc, weights, mode), None

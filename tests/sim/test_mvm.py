@@ -183,6 +183,72 @@ def test_small_full_scale_clips_every_conversion():
     assert got.max() < 0.5 * (16 * 0.9 * 0.9)  # far below the true 12.96: clipping bites
 
 
+# --- per-column ADC settings ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["differential", "sign_magnitude", "twos_complement"])
+def test_per_column_adc_equals_converting_each_column_alone(encoding):
+    """``adc_bits`` ``(N,)`` and ``(S, N)`` (with ``adc_full_scale`` ``(S, N)``) convert each
+    column at its own setting: column n equals the same product with that column alone at the
+    scalar / ``(S, 1)`` setting (float64, tolerance 0: the same conversions)."""
+    base = dict(weight_bits=6, bits_per_cell=2, encoding=encoding, input_bits=5, bits_per_step=2, rows=8)
+    slices = len(mvm.MVMConfig(**base).cell_bits)
+    rng = np.random.default_rng(7)
+    bits = rng.uniform(2.0, 7.0, 4)
+    grid_bits, grid_scale = rng.uniform(2.0, 7.0, (slices, 4)), rng.uniform(8.0, 128.0, (slices, 4))
+    with jax.enable_x64(True):
+        weights, x = _data(8, 20, 4, 3)
+        per_column = np.asarray(mvm.bitsliced_mvm(weights, x, mvm.MVMConfig(**base, adc_bits=bits)))
+        grid = mvm.MVMConfig(**base, adc_bits=grid_bits, adc_full_scale=grid_scale)
+        per_grid = np.asarray(mvm.bitsliced_mvm(weights, x, grid))
+        for n in range(4):
+            alone = mvm.MVMConfig(**base, adc_bits=bits[n])
+            column = weights[:, n : n + 1]
+            np.testing.assert_array_equal(per_column[:, n : n + 1], mvm.bitsliced_mvm(column, x, alone))
+            alone = mvm.MVMConfig(
+                **base, adc_bits=grid_bits[:, n : n + 1], adc_full_scale=grid_scale[:, n : n + 1]
+            )
+            np.testing.assert_array_equal(per_grid[:, n : n + 1], mvm.bitsliced_mvm(column, x, alone))
+    assert len(np.unique(per_column - _reference(weights, x, mvm.MVMConfig(**base)))) > 1  # lossy
+
+
+def test_offset_bias_column_converts_at_the_largest_setting():
+    """With "offset", equal per-column settings give the scalar result, and a 12-bit column
+    beside 4-bit ones is lossless like the all-12-bit product, which needs the bias column (whose
+    conversion enters every column) at the largest resolution (float64, tolerance 0)."""
+    base = dict(weight_bits=6, bits_per_cell=2, encoding="offset", input_bits=5, rows=8)
+    with jax.enable_x64(True):
+        weights, x = _data(9, 16, 3, 2)
+        scalar = np.asarray(mvm.bitsliced_mvm(weights, x, mvm.MVMConfig(**base, adc_bits=4.0)))
+        equal = mvm.MVMConfig(**base, adc_bits=np.full(3, 4.0), adc_full_scale=np.full((1, 3), 2.0**7))
+        at_scalar = mvm.MVMConfig(**base, adc_bits=4.0, adc_full_scale=2.0**7)
+        np.testing.assert_array_equal(
+            np.asarray(mvm.bitsliced_mvm(weights, x, equal)),
+            np.asarray(mvm.bitsliced_mvm(weights, x, at_scalar)),
+        )
+        mixed = np.asarray(mvm.bitsliced_mvm(weights, x, mvm.MVMConfig(**base, adc_bits=[4.0, 4.0, 12.0])))
+        exact = np.asarray(mvm.bitsliced_mvm(weights, x, mvm.MVMConfig(**base, adc_bits=12.0)))
+    # Column 2 at 12 bits with the bias column at 12 bits: lossless, as the all-12-bit product.
+    np.testing.assert_array_equal(mixed[:, 2], exact[:, 2])
+    assert np.any(mixed[:, :2] != exact[:, :2]) and np.any(scalar != exact)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"adc_bits": np.full(5, 6.0)},
+        {"adc_bits": np.full((2, 2, 3), 6.0)},
+        {"adc_full_scale": np.ones((3, 3))},
+    ],
+)
+def test_per_column_adc_of_the_wrong_shape_raises(overrides):
+    """For 3 columns and 2 slices (differential 5-bit weights on 2-bit cells): (5,), 3-D and
+    (3, 3) settings match no (slice, column) grid."""
+    config = mvm.MVMConfig(weight_bits=5, bits_per_cell=2, rows=4, **{"adc_bits": 6.0, **overrides})
+    with pytest.raises(ValueError, match=next(iter(overrides))):
+        mvm.bitsliced_mvm(np.ones((4, 3)), np.ones((1, 4)), config)
+
+
 # --- devices and keys -----------------------------------------------------------------------------
 
 
