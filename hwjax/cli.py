@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -373,13 +374,23 @@ def _speed(results) -> str:
     )
 
 
+def _distinct_designs(results):
+    """One row per design (the first): sampled knobs rounded to buildable values repeat designs,
+    and every copy of a non-dominated design is on the front."""
+    if not results.knobs:
+        return results
+    knobs = np.stack([results[name] for name in results.knobs], axis=1)
+    _, first = np.unique(knobs, axis=0, return_index=True)
+    return results.take(np.sort(first))
+
+
 def sweep_outputs(results, objectives: Sequence[str], out: Path, title: str) -> list[str]:
     """Write results.csv, pareto.csv and pareto.png under ``out``; return summary lines."""
     objectives = _check_columns(objectives, "objective")
     if len(objectives) < 2:
         raise ValueError(f"--objectives {','.join(objectives)!r} needs at least two columns for a front")
     maximize = [name for name in objectives if COLUMNS[name].maximize]
-    front = results.pareto(objectives, maximize=maximize)
+    front = _distinct_designs(results.pareto(objectives, maximize=maximize))
     out.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "results.csv")
     front.to_csv(out / "pareto.csv")
@@ -846,6 +857,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:  # bad input reported by the library: one line, no traceback
         print(f"hwjax: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader closed the pipe (`hwjax report ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 1
     except OSError as error:
         print(f"hwjax: error: {_one_line(error)}", file=sys.stderr)
         return 1
