@@ -23,6 +23,7 @@ import pytest
 from scipy.stats import qmc
 
 from hwjax import sweep
+from hwjax.sweep import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -261,7 +262,7 @@ def test_resume_after_lost_chunks_equals_an_uninterrupted_run(tmp_path):
 def test_resume_after_an_interruption(tmp_path, monkeypatch):
     space = small_space(1000)
     full = sweep.run(cheap_model, space, chunk_size=128, progress=False)
-    save = sweep._save_chunk
+    save = runner._save_chunk
     saved = []
 
     def crash_on_fourth(*args):
@@ -270,10 +271,10 @@ def test_resume_after_an_interruption(tmp_path, monkeypatch):
         saved.append(args[1])
         save(*args)
 
-    monkeypatch.setattr(sweep, "_save_chunk", crash_on_fourth)
+    monkeypatch.setattr(runner, "_save_chunk", crash_on_fourth)
     with pytest.raises(KeyboardInterrupt):
         sweep.run(cheap_model, space, chunk_size=128, out=tmp_path, progress=False)
-    monkeypatch.setattr(sweep, "_save_chunk", save)
+    monkeypatch.setattr(runner, "_save_chunk", save)
     assert sorted(p.name for p in tmp_path.glob("chunk_*")) == [f"chunk_{i:06d}.npz" for i in range(3)]
     resumed = sweep.run(cheap_model, space, chunk_size=128, out=tmp_path, resume=True, progress=False)
     assert resumed.info["evaluated"] == 1000 - 3 * 128
