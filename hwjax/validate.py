@@ -128,6 +128,20 @@ def _clamp(value: Any, low: float | None, high: float | None, low_open: bool, hi
     return jnp.clip(value, low, high)
 
 
+def check_static_int(name: str, value: Any, low: int, high: int, context: str = "") -> int:
+    """A structural integer (a static field that sets an array shape or a loop count): a Python or
+    NumPy int in ``[low, high]``, returned as an int. Traced values and floats are refused, never
+    clamped, since structure cannot change under a trace.
+
+    Raises:
+        ValueError: not an int, or outside the range (naming ``name``, the value and the range).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name}={value!r} must be a whole number (a static int) in [{low}, {high}]")
+    check_range(name, value, low, high, integer=True, context=context)
+    return int(value)
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Check that a static option is one of ``choices``; return it unchanged.
 

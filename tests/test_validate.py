@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from hwjax import validate
@@ -70,3 +71,14 @@ def test_check_fields_checks_and_stores_each_field_in_both_forms():
 def _clamped_bits(knobs):
     validate.check_fields(knobs, {"bits": (1.0, 16.0)})
     return knobs.bits
+
+
+def test_check_static_int_refuses_floats_and_out_of_range_naming_the_parameter():
+    assert validate.check_static_int("rows", np.int64(128), 1, 1024) == 128
+    static = r"rows=128.0 must be a whole number \(a static int\) in \[1, 1024\]"
+    with pytest.raises(ValueError, match=static):
+        validate.check_static_int("rows", 128.0, 1, 1024)
+    with pytest.raises(ValueError, match=r"rows=2048 is outside the allowed range \[1, 1024\] \(<= cols\)"):
+        validate.check_static_int("rows", 2048, 1, 1024, context="(<= cols)")
+    with pytest.raises(ValueError, match="rows=True"):
+        validate.check_static_int("rows", True, 1, 1024)

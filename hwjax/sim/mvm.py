@@ -101,18 +101,11 @@ _MAX_CELL_BITS = 8
 _HIGHEST = jax.lax.Precision.HIGHEST  # integer sums must stay exact on accelerators (no TF32)
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name}={value!r} must be a whole number (a static int) in [{low}, {high}]")
-    validate.check_range(name, value, low, high, integer=True)
-    return int(value)
-
-
 def _check_slices(slice_bits, stored: int, encoding: str):
     if slice_bits is None:
         return None
     try:
-        bits = tuple(_check_int("slice_bits", b, 1, _MAX_CELL_BITS) for b in slice_bits)
+        bits = tuple(validate.check_static_int("slice_bits", b, 1, _MAX_CELL_BITS) for b in slice_bits)
     except TypeError:
         raise ValueError(f"slice_bits={slice_bits!r} must be a tuple of ints or None") from None
     if not bits or sum(bits) != stored:
@@ -167,11 +160,11 @@ class MVMConfig:
                 f"device={type(self.device).__name__} is not supported with encoding={self.encoding!r}: "
                 "SRAM bit cells are ideal here; use device=None"
             )
-        _check_int("weight_bits", self.weight_bits, 2, _MAX_CODE_BITS)
-        _check_int("bits_per_cell", self.bits_per_cell, 1, _MAX_CELL_BITS)
-        _check_int("input_bits", self.input_bits, 2, _MAX_CODE_BITS)
-        _check_int("bits_per_step", self.bits_per_step, 1, self.input_bits)
-        _check_int("rows", self.rows, 1, 2**20)
+        validate.check_static_int("weight_bits", self.weight_bits, 2, _MAX_CODE_BITS)
+        validate.check_static_int("bits_per_cell", self.bits_per_cell, 1, _MAX_CELL_BITS)
+        validate.check_static_int("input_bits", self.input_bits, 2, _MAX_CODE_BITS)
+        validate.check_static_int("bits_per_step", self.bits_per_step, 1, self.input_bits)
+        validate.check_static_int("rows", self.rows, 1, 2**20)
         object.__setattr__(
             self, "slice_bits", _check_slices(self.slice_bits, self.stored_bits, self.encoding)
         )

@@ -89,13 +89,6 @@ _MAX_DP_WIDTH = 2**16
 _MAX_ADC_BITS = 32
 
 
-def _check_int(name: str, value, low: int, high: int, context: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name}={value!r} must be a whole number (a static int) in [{low}, {high}]")
-    validate.check_range(name, value, low, high, integer=True, context=context)
-    return int(value)
-
-
 @pytree_dataclass
 class TimonConfig:
     """A TIMON bank computing GEMMs (a pytree; the d-t-l structure static, knobs leaves).
@@ -133,11 +126,15 @@ class TimonConfig:
 
     def __post_init__(self):
         validate.check_choice("adc_kind", self.adc_kind, ADC_KINDS)
-        _check_int("dp_width", self.dp_width, 1, _MAX_DP_WIDTH)
-        _check_int("input_bits", self.input_bits, 2, 24)
-        _check_int("weight_bits", self.weight_bits, 2, 24)
-        _check_int("stream_width", self.stream_width, 1, self.input_bits, context="(<= input_bits)")
-        _check_int("slice_width", self.slice_width, 1, min(8, self.weight_bits), context="(<= weight_bits)")
+        validate.check_static_int("dp_width", self.dp_width, 1, _MAX_DP_WIDTH)
+        validate.check_static_int("input_bits", self.input_bits, 2, 24)
+        validate.check_static_int("weight_bits", self.weight_bits, 2, 24)
+        validate.check_static_int(
+            "stream_width", self.stream_width, 1, self.input_bits, context="(<= input_bits)"
+        )
+        validate.check_static_int(
+            "slice_width", self.slice_width, 1, min(8, self.weight_bits), context="(<= weight_bits)"
+        )
         bits = bank_adc_bits(self)
         if bits > _MAX_ADC_BITS:
             raise ValueError(
@@ -204,13 +201,6 @@ def _full_adc(config: TimonConfig):
     return bits, scale
 
 
-def _blocks(matrix, rows: int):
-    """``(K, N)`` -> ``(J, rows, N)``, ``K`` zero-padded to ``J = ceil(K / rows)`` blocks."""
-    k = matrix.shape[0]
-    blocks = -(-k // rows)
-    return jnp.pad(matrix, ((0, blocks * rows - k), (0, 0))).reshape(blocks, rows, -1)
-
-
 def _levels(nonzeros, dp_width: int, threshold):
     """Bits dropped per column block, ``j = floor(log2((1 + th) d / nnz))`` (``nnz >= 1``),
     corrected to the exact integer condition ``nnz 2^j <= (1 + th) d``."""
@@ -240,8 +230,8 @@ def _pruned_blocks(b, config: TimonConfig, threshold):
     pruned and the drop is the tunable ADC's alone; an all-zero block drops every bit."""
     d = config.dp_width
     b = jnp.asarray(b)
-    codes = _blocks(_weight_codes(b, config), d)
-    real = _blocks(b, d)
+    codes = mvm._blocks(_weight_codes(b, config), d, axis=0)
+    real = mvm._blocks(b, d, axis=0)
     nonzero = codes != 0
     count = jnp.sum(nonzero, axis=1).astype(real.dtype)
     j = _levels(count, d, threshold)
@@ -305,7 +295,7 @@ def _adc_settings(b, config: TimonConfig, dtype):
         blocks, j = _pruned_blocks(b, config, jnp.asarray(config.threshold, dtype))
         bits = jnp.maximum(full_bits - j, 1.0)
         return blocks, bits, full_scale * 2.0 ** (bits - full_bits)  # same LSB: the reference follows
-    blocks = _blocks(b, config.dp_width)
+    blocks = mvm._blocks(b, config.dp_width, axis=0)
     bits = jnp.broadcast_to(full_bits, (blocks.shape[0], blocks.shape[2]))
     return blocks, bits, jnp.broadcast_to(jnp.asarray(full_scale, dtype), bits.shape)
 
@@ -348,9 +338,9 @@ def _gemm(flat, b, config: TimonConfig, mode: str):
     stored = b_blocks.reshape(-1, n)[:k]  # what the bank holds (outliers rejected)
     w_codes, w_scale = q.quantize_weights(stored, config)
     x_codes, x_scale = q.quantize_inputs(flat, config)
-    x_blocks = jnp.moveaxis(_blocks(x_codes.T, d), 2, 1)  # (J, M, d)
+    x_blocks = jnp.moveaxis(mvm._blocks(x_codes.T, d, axis=0), 2, 1)  # (J, M, d)
     per_block = jax.vmap(lambda *block: _block_product(*block, config, mode))
-    codes = per_block(x_blocks, _blocks(w_codes, d), bits[:, None, :], scales[:, None, :])
+    codes = per_block(x_blocks, mvm._blocks(w_codes, d, axis=0), bits[:, None, :], scales[:, None, :])
     simulated = jnp.sum(codes, axis=0) * w_scale * x_scale  # integer sums: exact in the dtype's range
     ideal = jnp.matmul(flat, stored, precision=jax.lax.Precision.HIGHEST)
     return ideal - jax.lax.stop_gradient(ideal) + simulated  # straight-through in a and b
