@@ -42,8 +42,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax
-from hwjax.cost import Cost, Report, format_report, total
-from hwjax.units import TOPS, format_si, mm2
+from hwjax.cost import Cost, Report, format_report, tops_per_mm2, tops_per_watt, total
+from hwjax.units import format_si, parse_si
 
 # ---------------------------------------------------------------------------------------------
 # Output columns
@@ -69,26 +69,20 @@ COLUMNS: dict[str, Column] = {
 }
 
 
-def _ratio(numerator, denominator):
-    """``numerator / denominator``, 0 where the denominator is 0 (no NaN, finite gradients)."""
-    nonzero = denominator != 0
-    return jnp.where(nonzero, numerator / jnp.where(nonzero, denominator, 1.0), 0.0)
-
-
+# Always traced: the metrics then give 0 where undefined (a training step has no area) instead of raising.
+@jax.jit
 def columns(cost: Cost) -> dict[str, jax.Array]:
-    """Every output column of a total Cost (traceable): energy J (dynamic + leakage), latency s,
-    area m², power W, EDP J·s, ops, TOPS/W and TOPS/mm² (0 where undefined)."""
-    energy = cost.total_energy
-    throughput = _ratio(cost.ops, cost.latency) / TOPS
+    """Every output column of a total Cost: energy J (dynamic + leakage), latency s, area m², power
+    W, EDP J·s, ops, TOPS/W and TOPS/mm² (0 where undefined)."""
     return {
-        "energy": energy,
+        "energy": cost.total_energy,
         "latency": jnp.asarray(cost.latency),
         "area": jnp.asarray(cost.area),
         "power": cost.power,
         "edp": cost.edp,
         "ops": jnp.asarray(cost.ops),
-        "tops_per_w": _ratio(cost.ops, energy) / TOPS,
-        "tops_per_mm2": _ratio(throughput, cost.area / mm2),
+        "tops_per_w": tops_per_watt(cost),
+        "tops_per_mm2": tops_per_mm2(cost),
     }
 
 
@@ -99,43 +93,6 @@ def _check_columns(names: Sequence[str], what: str) -> list[str]:
     return list(names)
 
 
-# ---------------------------------------------------------------------------------------------
-# Parsing values with units
-
-_PREFIXES = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
-_PREFIXES.update({"m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15})
-#: Unit symbol -> (canonical symbol, power the prefix is raised to).
-_UNITS = {"m2": ("m2", 2), "m²": ("m2", 2), "J": ("J", 1), "s": ("s", 1), "W": ("W", 1), "Hz": ("Hz", 1)}
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-
-
-def parse_quantity(text: str, unit: str | None = None, name: str = "value") -> float:
-    """A number in SI units from ``"100e-6"`` or ``"100mm2"``, ``"2 ms"``, ``"1.2GHz"``.
-
-    Args:
-        text: a number, optionally followed by an SI prefix and one of m2 (m²), J, s, W, Hz.
-        unit: the unit the value must have (``"m2"``, ``"J"``, ...), or ``None`` for any.
-        name: what the value is, for the error message.
-
-    Raises:
-        ValueError: not a number, an unknown unit, or a unit other than ``unit``.
-    """
-    match = re.fullmatch(rf"\s*({_NUMBER})\s*(\S*)\s*", text)
-    if not match:
-        raise ValueError(f"{name}={text!r} is not a number (e.g. 100e-6, or 100mm2 with a unit)")
-    number, suffix = float(match.group(1)), match.group(2)
-    if not suffix:
-        return number
-    for symbol, (canonical, power) in _UNITS.items():
-        prefix = suffix[: -len(symbol)]
-        if suffix.endswith(symbol) and prefix in _PREFIXES:
-            if unit is not None and canonical != unit:
-                raise ValueError(f"{name}={text!r} must be in {unit or 'plain numbers'}, not {canonical}")
-            return number * _PREFIXES[prefix] ** power
-    units = ", ".join(sorted({c for c, _ in _UNITS.values()}))
-    raise ValueError(f"{name}={text!r}: unknown unit {suffix!r}; use an SI prefix and one of {units}")
-
-
 def parse_settings(items: Sequence[str] | None) -> dict[str, float]:
     """``["adc_bits=6", "clock_hz=1.2GHz"]`` -> ``{"adc_bits": 6.0, "clock_hz": 1.2e9}``."""
     settings: dict[str, float] = {}
@@ -143,7 +100,7 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise ValueError(f"--set {item!r} must be written knob=value, e.g. adc_bits=6")
-        settings[name.strip()] = parse_quantity(value, name=name.strip())
+        settings[name.strip()] = parse_si(value, name=name.strip())
     return settings
 
 
@@ -178,7 +135,7 @@ def parse_constraint(text: str) -> Constraint:
     column, op, value = match.groups()
     _check_columns([column], "constraint column")
     unit = COLUMNS[column].unit if COLUMNS[column].unit in ("J", "s", "m2", "W") else ""  # "": plain
-    limit = parse_quantity(value, unit, name=column)
+    limit = parse_si(value, unit, name=column)
     if not limit > 0 or not math.isfinite(limit):
         raise ValueError(f"--constraint {text!r}: the limit must be a positive finite number")
     return Constraint(column, op, limit)

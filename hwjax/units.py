@@ -2,12 +2,14 @@
 
 Everything inside hwjax is SI (J, s, m², W, Ohm, S, V, Hz). Multiply by a constant to enter a
 value (``5 * pJ`` is 5e-12 J) and divide to read one (``cost.energy / pJ``). Formatting happens
-only at the edges (reports, the command line, plots) through :func:`format_si`.
+only at the edges (reports, the command line, plots) through :func:`format_si`, and
+:func:`parse_si` reads such text back (``"100mm2"`` is 1e-4 m²).
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 # Energy, J
 J = 1.0
@@ -123,3 +125,37 @@ def format_si(value: float, unit: str = "", digits: int = 4) -> str:
     scaled = value / 10.0 ** (exponent * power)
     text = f"{scaled:.{digits}g}"
     return f"{text} {_PREFIXES[exponent]}{unit}".rstrip()
+
+
+#: Prefix -> factor, for reading: the inverse of the formatting table (``µ`` read as ``u``).
+_PREFIX_FACTORS = {prefix: 10.0**exponent for exponent, prefix in _PREFIXES.items()} | {"µ": 1e-6}
+#: Unit symbol read by parse_si -> (canonical symbol, power the prefix is raised to).
+_READ_UNITS = {"m2": ("m2", 2), "m²": ("m2", 2), "J": ("J", 1), "s": ("s", 1), "W": ("W", 1), "Hz": ("Hz", 1)}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def parse_si(text: str, unit: str | None = None, name: str = "value") -> float:
+    """A number in SI units from ``"100e-6"`` or ``"100mm2"``, ``"2 ms"``, ``"1.2GHz"``.
+
+    Args:
+        text: a number, optionally followed by an SI prefix and one of m2 (m²), J, s, W, Hz.
+        unit: the unit the value must have (``"m2"``, ``"J"``, ...), or ``None`` for any.
+        name: what the value is, for the error message.
+
+    Raises:
+        ValueError: not a number, an unknown unit, or a unit other than ``unit``.
+    """
+    match = re.fullmatch(rf"\s*({_NUMBER})\s*(\S*)\s*", text)
+    if not match:
+        raise ValueError(f"{name}={text!r} is not a number (e.g. 100e-6, or 100mm2 with a unit)")
+    number, suffix = float(match.group(1)), match.group(2)
+    if not suffix:
+        return number
+    for symbol, (canonical, power) in _READ_UNITS.items():
+        prefix = suffix[: -len(symbol)]
+        if suffix.endswith(symbol) and prefix in _PREFIX_FACTORS:
+            if unit is not None and canonical != unit:
+                raise ValueError(f"{name}={text!r} must be in {unit or 'plain numbers'}, not {canonical}")
+            return number * _PREFIX_FACTORS[prefix] ** power
+    units = ", ".join(sorted({c for c, _ in _READ_UNITS.values()}))
+    raise ValueError(f"{name}={text!r}: unknown unit {suffix!r}; use an SI prefix and one of {units}")

@@ -120,16 +120,6 @@ def test_installed_console_script_reports_bad_input_without_a_traceback():
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
 
 
-def test_parse_quantity_reads_si_prefixes_and_units():
-    # prefix arithmetic in float64: 1e-12 relative
-    assert cli.parse_quantity("100mm2", "m2") == pytest.approx(100e-6, rel=1e-12)
-    assert cli.parse_quantity("100e-6", "m2") == pytest.approx(100e-6, rel=1e-12)
-    assert cli.parse_quantity("2 ms", "s") == pytest.approx(2e-3, rel=1e-12)
-    assert cli.parse_quantity("1.2GHz") == pytest.approx(1.2e9, rel=1e-12)
-    with pytest.raises(ValueError, match="unknown unit 'furlongs'"):
-        cli.parse_quantity("3furlongs")
-
-
 # ---------------------------------------------------------------------------------------------
 # sweep
 

@@ -3,7 +3,7 @@
 import pytest
 
 from hwjax import units as u
-from hwjax.units import format_si
+from hwjax.units import format_si, parse_si
 
 
 def test_constants_are_si():
@@ -31,3 +31,13 @@ def test_constants_are_si():
 )
 def test_format_si(value, unit, text):
     assert format_si(value, unit) == text
+
+
+def test_parse_si_reads_si_prefixes_and_units():
+    # prefix arithmetic in float64: 1e-12 relative
+    assert parse_si("100mm2", "m2") == pytest.approx(100e-6, rel=1e-12)
+    assert parse_si("100e-6", "m2") == pytest.approx(100e-6, rel=1e-12)
+    assert parse_si("2 ms", "s") == pytest.approx(2e-3, rel=1e-12)
+    assert parse_si("1.2GHz") == pytest.approx(1.2e9, rel=1e-12)
+    with pytest.raises(ValueError, match="unknown unit 'furlongs'"):
+        parse_si("3furlongs")
