@@ -218,22 +218,22 @@ def _title(arch, workload: str, mode: str, settings: Mapping[str, float]) -> str
     return f"{arch.name} on {workload}: {arch.measures} (mode {mode}; {knobs})"
 
 
-def _workload_name(arch, name: str | None) -> str:
-    """The catalog name to run (checked: an unknown name raises ValueError listing them)."""
+def _workload(arch, name: str | None):
+    """(catalog name, network) to run: ``name`` or the architecture's default (an unknown name
+    raises ValueError listing them)."""
     from hwjax_models import architectures as registry  # the CLI is the edge: see the module doc
 
     name = arch.default_workload if name is None else name
-    registry.resolve_workload(arch, name)
-    return name
+    return name, registry.resolve_workload(arch, name)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from hwjax_models import architectures as registry
 
     arch = registry.get(args.arch)
-    workload = _workload_name(arch, args.workload)
+    workload, network = _workload(arch, args.workload)
     settings = parse_settings(args.set)
-    report = registry.evaluate(arch, settings, workload, args.mode)
+    report = registry.evaluate(arch, settings, network, args.mode)
     if args.json:
         print(json.dumps(report_json(report), indent=1))
     else:
@@ -367,7 +367,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from hwjax_models import architectures as registry
 
     arch = registry.get(args.arch)
-    workload = _workload_name(arch, args.workload)
+    workload, network = _workload(arch, args.workload)
     objectives = _check_columns([o.strip() for o in args.objectives.split(",") if o.strip()], "objective")
     settings = parse_settings(args.set)
     space = sweep.parse_space(args.space or registry.space_spec(arch, args.points))
@@ -378,7 +378,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     results = run_sweep(
         arch,
-        registry.resolve_workload(arch, workload),
+        network,
         space,
         mode=args.mode,
         settings=settings,
@@ -620,11 +620,10 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from hwjax_models import architectures as registry
 
     arch = registry.get(args.arch)
-    workload = _workload_name(arch, args.workload)
+    workload, network = _workload(arch, args.workload)
     _check_columns([args.objective], "objective")
     constraints = [parse_constraint(text) for text in args.constraint or ()]
     settings = parse_settings(args.set)
-    network = registry.resolve_workload(arch, workload)
     space = sweep.parse_space(registry.space_spec(arch, args.sweep_points))
     results = run_sweep(arch, network, space, settings=settings, progress=False)
     result = optimize(
