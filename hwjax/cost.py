@@ -18,6 +18,8 @@ Every function here is pure and works under ``jit``, ``vmap`` and ``grad``.
 
 from __future__ import annotations
 
+import functools
+import html
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any, Union
@@ -37,6 +39,17 @@ def _safe_divide(numerator, denominator):
     denominator = jnp.asarray(denominator)
     nonzero = denominator != 0
     return jnp.where(nonzero, numerator / jnp.where(nonzero, denominator, 1.0), 0.0)
+
+
+def _eager(method):
+    """Run ``method`` with constants computed eagerly, so text made inside ``jit`` shows numbers."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with jax.ensure_compile_time_eval():
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 @pytree_dataclass
@@ -110,6 +123,20 @@ class Cost:
     def __truediv__(self, divisor) -> Cost:
         divisor = validate.check_positive("divisor", divisor)
         return self._map(lambda x: x / divisor)
+
+    def _cells(self) -> list[str]:
+        return [_format_cell(getattr(self, name), unit) for name, unit in _FIELD_UNITS.items()]
+
+    @_eager
+    def __repr__(self) -> str:
+        """``Cost(energy=10 pJ, latency=2 ns, area=0.0001 mm², leakage=1 uW, ops=256)``."""
+        fields = ", ".join(f"{name}={cell}" for name, cell in zip(_FIELD_UNITS, self._cells(), strict=True))
+        return f"Cost({fields})"
+
+    @_eager
+    def _repr_html_(self) -> str:
+        """A one-row HTML table of the fields, for Jupyter."""
+        return _html_table(["", *_FIELD_UNITS], [(0, ["Cost", *self._cells()])])
 
 
 ZERO = Cost(0.0, 0.0, 0.0)
@@ -237,8 +264,23 @@ class Report(Mapping):
     def __len__(self) -> int:
         return len(self._items)
 
+    @_eager
     def __repr__(self) -> str:
-        return f"Report({self._items!r}, compose={self._compose!r})"
+        """:func:`format_report`'s table; a batch shows element 0, a traced Report its leaf Costs."""
+        design, note = _one_design(self)
+        if design is None:
+            lines = [f"Report({self._compose}, {note})"]
+            return "\n".join(lines + [f"  {path}: {cost!r}" for path, cost in self.flat().items()])
+        return (f"Report {note}\n" if note else "") + format_report(design)
+
+    @_eager
+    def _repr_html_(self) -> str:
+        """The :func:`format_report` table as HTML, for Jupyter."""
+        design, note = _one_design(self)
+        if design is None:
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        caption = f"<caption>Report {html.escape(note)}</caption>" if note else ""
+        return _html_table(_TABLE_HEADER, _table_rows(design, "total", 0, _grand_energy(design)), caption)
 
     def __str__(self) -> str:
         return format_report(self)
@@ -323,6 +365,46 @@ _TABLE_COLUMNS = (
     ("power", "W", lambda c: c.power),
     ("area", "m2", lambda c: c.area),
 )
+_TABLE_HEADER = ("component", *(column for column, _, _ in _TABLE_COLUMNS), "energy %")
+#: Cost field -> unit for :func:`_format_cell` (``""``: a plain count with a prefix, e.g. ``32.77 k``).
+_FIELD_UNITS = {"energy": "J", "latency": "s", "area": "m2", "leakage": "W", "ops": ""}
+
+
+def format_area(value, digits: int = 4) -> str:
+    """An area in m² as mm² text, ``digits`` significant: ``format_area(3.368e-4) == "336.8 mm²"``."""
+    return f"{float(value) / mm2:.{digits}g} mm²"
+
+
+def _format_value(value, unit: str) -> str:
+    """A scalar in SI units as text: areas by :func:`format_area`, the rest by ``format_si``."""
+    return format_area(value) if unit == "m2" else format_si(value, unit)
+
+
+def _format_cell(value, unit: str) -> str:
+    """Like :func:`_format_value`, but a traced or batched value shows its type, e.g. ``f32[4]``."""
+    try:
+        if not validate.is_traced(value) and jnp.size(value) == 1:
+            return _format_value(_scalar(value), unit)
+        dtype = jnp.result_type(value)
+        return f"{dtype.kind}{8 * dtype.itemsize}[{','.join(map(str, jnp.shape(value)))}]"
+    except (TypeError, ValueError):  # e.g. a placeholder leaf while JAX rebuilds the pytree
+        return repr(value)
+
+
+def _one_design(item: ReportItem) -> tuple[ReportItem | None, str]:
+    """``item`` itself, or element 0 of a batch, and a note; ``None`` if traced or ragged."""
+    leaves = jax.tree_util.tree_leaves(item)
+    if validate.is_traced(leaves):
+        return None, "traced"
+    try:
+        shape = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in leaves)) if leaves else ()
+    except ValueError:
+        return None, "leaves of mismatched shapes"
+    if not shape:
+        return item, ""
+    index = (0,) * len(shape)
+    first = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, shape)[index], item)
+    return first, f"batch of shape {shape}; element {index}:"
 
 
 def _scalar(value) -> float:
@@ -339,12 +421,17 @@ def _share(part: float, whole: float) -> str:
     return f"{100 * part / whole:5.1f}%" if whole > 0 and math.isfinite(whole) else "    -"
 
 
-def _table_rows(item: ReportItem, name: str, depth: int, grand_energy: float) -> list[list[str]]:
+def _grand_energy(item: ReportItem) -> float:
+    return _scalar(total(item).total_energy)
+
+
+def _table_rows(item: ReportItem, name: str, depth: int, grand_energy: float) -> list[tuple[int, list[str]]]:
+    """``(depth, cells)`` per node, depth first: label, the ``_TABLE_COLUMNS`` and the energy share."""
     cost = total(item)
-    label = "  " * depth + name + (f" ({item.compose})" if isinstance(item, Report) else "")
-    row = [label] + [format_si(_scalar(get(cost)), unit) for _, unit, get in _TABLE_COLUMNS]
-    row.append(_share(_scalar(cost.total_energy), grand_energy))
-    rows = [row]
+    label = name + (f" ({item.compose})" if isinstance(item, Report) else "")
+    cells = [label] + [_format_value(_scalar(get(cost)), unit) for _, unit, get in _TABLE_COLUMNS]
+    cells.append(_share(_scalar(cost.total_energy), grand_energy))
+    rows = [(depth, cells)]
     if isinstance(item, Report):
         for child_name, child in item.items():
             rows += _table_rows(child, child_name, depth + 1, grand_energy)
@@ -358,16 +445,27 @@ def _format_line(cells: list[str], widths: list[int]) -> str:
     return "  ".join(padded)
 
 
+@_eager
 def format_report(report: ReportItem, title: str = "total") -> str:
     """Plain-text table of a Report in engineering units, one row per node.
 
-    Columns: energy (dynamic + leakage, J), latency (s), power (W), area (m²) and each node's
+    Columns: energy (dynamic + leakage, J), latency (s), power (W), area (mm²) and each node's
     share of the total energy. Children are indented under their parent.
     """
-    grand = _scalar(total(report).total_energy)
-    header = ["component", *(column for column, _, _ in _TABLE_COLUMNS), "energy %"]
-    rows = [header, *_table_rows(report, title, 0, grand)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    body = _table_rows(report, title, 0, _grand_energy(report))
+    rows = [list(_TABLE_HEADER)] + [["  " * depth + cells[0], *cells[1:]] for depth, cells in body]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [_format_line(row, widths) for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
+
+
+def _html_table(header, rows: list[tuple[int, list[str]]], caption: str = "") -> str:
+    """An HTML table: the first column indented by depth, the others right-aligned; text escaped."""
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    lines = [f"<table>{caption}", f"<tr>{head}</tr>"]
+    for depth, cells in rows:
+        name = f'<td style="text-align:left; padding-left:{1.5 * depth:g}em">{html.escape(cells[0])}</td>'
+        numbers = "".join(f'<td style="text-align:right">{html.escape(c.strip())}</td>' for c in cells[1:])
+        lines.append(f"<tr>{name}{numbers}</tr>")
+    return "\n".join([*lines, "</table>"])

@@ -130,7 +130,7 @@ def test_format_report_lists_every_node_with_shares():
     text = hj.format_report(_chip_report(), title="chip")
     for name in ("chip (serial)", "tile (serial)", "core (parallel)", "mvmu", "vfu", "edram", "noc"):
         assert name in text
-    assert "100.0%" in text and "pJ" in text and "um²" in text
+    assert "100.0%" in text and "pJ" in text and "0.0001 mm²" in text and "um²" not in text
     assert str(_chip_report()) == hj.format_report(_chip_report())
 
 
@@ -175,3 +175,72 @@ def test_replicate_a_report_entry_by_entry():
         got, want = hj.total(copies), hj.replicate(hj.total(report), 3.0)
         for name in hj.cost.COST_FIELDS:
             assert float(getattr(got, name)) == pytest.approx(float(getattr(want, name)), rel=1e-6), name
+
+
+def test_format_area_always_uses_mm2():
+    assert hj.cost.format_area(3.368e-4) == "336.8 mm²"
+    assert hj.cost.format_area(100 * u.um2) == "0.0001 mm²"
+    assert hj.cost.format_area(0.0) == "0 mm²"
+
+
+def test_cost_repr_uses_si_units():
+    assert repr(A) == "Cost(energy=10 pJ, latency=2 ns, area=0.0001 mm², leakage=1 uW, ops=256)"
+    cost = hj.Cost(42.8 * u.nJ, 2.3 * u.us, 0.0116 * u.mm2, leakage=1.2 * u.mW, ops=32768)
+    assert repr(cost) == "Cost(energy=42.8 nJ, latency=2.3 us, area=0.0116 mm², leakage=1.2 mW, ops=32.77 k)"
+
+
+def _two_level_report(leaf_name="vfu"):
+    return hj.Report({"core": hj.Report({"mvmu": A, leaf_name: B}, compose="parallel"), "noc": A})
+
+
+def test_report_repr_is_the_format_report_table():
+    # Totals: 24 pJ + 5 uW * 7 ns = 24.035 pJ in 7 ns on 230 um²; core 4 + 10 pJ + 3 uW * 5 ns.
+    expected = """\
+component            energy  latency     power         area  energy %
+---------------------------------------------------------------------
+total (serial)     24.03 pJ     7 ns  3.434 mW  0.00023 mm²    100.0%
+  core (parallel)  14.02 pJ     5 ns  2.804 mW  0.00013 mm²     58.3%
+    mvmu              10 pJ     2 ns  5.001 mW   0.0001 mm²     41.6%
+    vfu            4.015 pJ     5 ns    803 uW    3e-05 mm²     16.7%
+  noc                 10 pJ     2 ns  5.001 mW   0.0001 mm²     41.6%"""
+    report = _two_level_report()
+    assert repr(report) == expected == str(report) == hj.format_report(report)
+
+
+def test_repr_html_tables_escape_names():
+    html = _two_level_report("v<f> & u")._repr_html_()
+    assert html.startswith("<table") and html.endswith("</table>")
+    assert "v&lt;f&gt; &amp; u" in html and "<th>energy %</th>" in html
+    assert 'padding-left:3em">mvmu</td>' in html and '<td style="text-align:right">0.00023 mm²</td>' in html
+    cost_html = A._repr_html_()
+    assert cost_html.startswith("<table") and cost_html.count("<tr>") == 2 and ">0.0001 mm²<" in cost_html
+
+
+def test_repr_of_batches_shows_shapes_or_element_zero():
+    costs = jax.vmap(lambda s: A * s)(jnp.array([1.0, 2.0, 3.0]))
+    assert repr(costs) == "Cost(energy=f32[3], latency=f32[3], area=f32[3], leakage=f32[3], ops=f32[3])"
+    assert ">f32[3]<" in costs._repr_html_()
+    reports = jax.vmap(lambda s: hj.replicate(_two_level_report(), s))(jnp.array([1.0, 2.0, 3.0]))
+    text = repr(reports)
+    assert text.startswith("Report batch of shape (3,); element (0,):\n")
+    assert text.endswith(repr(_two_level_report()))
+    assert "batch of shape (3,)" in reports._repr_html_()
+    with pytest.raises(ValueError, match="batch"):
+        str(reports)
+
+
+def test_repr_inside_jit_does_not_raise():
+    texts = []
+
+    def model(scale):
+        cost = A * scale
+        report = hj.Report({"x": cost, "y": hj.Report({"z": B})})
+        texts.extend([repr(cost), repr(report), report._repr_html_(), cost._repr_html_(), repr(B * 2.0)])
+        return cost.energy
+
+    jax.jit(model)(2.0)
+    assert texts[0] == "Cost(energy=f32[], latency=f32[], area=f32[], leakage=f32[], ops=f32[])"
+    assert texts[1].startswith("Report(serial, traced)\n  x: Cost(energy=f32[]")
+    assert "y/z: Cost(energy=4 pJ" in texts[1]
+    assert texts[2].startswith("<pre>Report(serial, traced)") and texts[3].startswith("<table")
+    assert texts[4] == "Cost(energy=8 pJ, latency=10 ns, area=6e-05 mm², leakage=6 uW, ops=128)"
