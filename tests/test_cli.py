@@ -1,5 +1,5 @@
-"""The ``hwjax`` command, run in-process through ``hwjax.cli.main`` on small workloads (and once
-through the installed console script)."""
+"""The ``hwjax`` command, run in-process through ``hwjax_models.cli.main`` on small workloads (and
+once through the installed console script)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import hwjax as hj
-from hwjax import cli
+from hwjax.codesign import parse_constraint
 from hwjax_models import architectures as A
+from hwjax_models import cli
 
 LEAF_FIELDS = {"energy_J", "latency_s", "area_m2", "power_W", "ops"}
 
@@ -206,7 +207,7 @@ def test_optimize_text_shows_before_and_after(capsys):
         "rounded": {"knobs": {"dp_width": 32.0}, "values": {"edp": 3.0, "power": 4.0}, "feasible": False},
         "kept": "start",
     }
-    text = cli.optimize_text(result, [cli.parse_constraint("power<=3W")], "title")
+    text = cli.optimize_text(result, [parse_constraint("power<=3W")], "title")
     assert "sweep best (exact)" in text and "descent (ste)" in text and "rounded (exact)" in text
     assert "4 W VIOLATED" in text
     verdict = "kept the sweep's best: the rounded design is not better (edp +50.0%, constraints violated)"

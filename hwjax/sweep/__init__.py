@@ -51,9 +51,11 @@ counts in ``Results.info["nonfinite"]`` and issues a :class:`NonFiniteWarning` n
 
 
 The package: :mod:`~hwjax.sweep.spaces` (spaces and their grammar), :mod:`~hwjax.sweep.results`
-(named columns, Pareto fronts) and :mod:`~hwjax.sweep.runner` (running, saving, resuming, loading).
+(named columns, Pareto fronts), :mod:`~hwjax.sweep.runner` (running, saving, resuming, loading)
+and :mod:`~hwjax.sweep.plot` (:func:`plot_front`, a Pareto plot; matplotlib only when called).
 """
 
+from hwjax.sweep.plot import plot_front
 from hwjax.sweep.results import Results, pareto_mask
 from hwjax.sweep.runner import NonFiniteWarning, load, run
 from hwjax.sweep.spaces import DEFAULT_SAMPLES, Space, grid, halton, parse_space, uniform
@@ -68,6 +70,7 @@ __all__ = [
     "load",
     "pareto_mask",
     "parse_space",
+    "plot_front",
     "run",
     "uniform",
 ]

@@ -13,14 +13,15 @@ an SI prefix and unit (``area<=100mm2``, ``latency<=2ms``, ``power<=5W``, ``cloc
 
 Output columns (sweep objectives, optimize objectives and constraints): ``energy`` (J, dynamic
 plus leakage), ``latency`` (s), ``area`` (m²), ``power`` (W), ``edp`` (J·s), ``ops``,
-``tops_per_w`` and ``tops_per_mm2`` (the last two are maximised).
+``tops_per_w`` and ``tops_per_mm2`` (the last two are maximised); see :data:`hwjax.codesign.COLUMNS`.
 
 Bad input (an unknown architecture, workload, knob or column, a malformed ``--set``,
 ``--space`` or ``--constraint``) prints one line ``hwjax: error: ...`` naming the problem and
 the valid choices, and exits with status 2.
 
-The CLI is the edge of the library: it imports :mod:`hwjax_models` (which imports ``hwjax``) only
-inside the commands, never at module import, so the arrows of DESIGN.md still run one way.
+This module only parses arguments, drives the registry and prints: the optimizer is
+:func:`hwjax.codesign.optimize`, the plot :func:`hwjax.sweep.plot_front`. It sits on the models
+side, so the arrows run one way (``hwjax_models`` -> ``hwjax``).
 """
 
 from __future__ import annotations
@@ -30,67 +31,31 @@ import dataclasses
 import json
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from hwjax import relax
-from hwjax.cost import Cost, Report, format_report, tops_per_mm2, tops_per_watt, total
+from hwjax import relax, sweep
+from hwjax.codesign import (
+    COLUMNS,
+    Constraint,
+    DesignFn,
+    check_columns,
+    columns,
+    format_value,
+    optimize,
+    parse_constraint,
+)
+from hwjax.cost import Cost, Report, format_report, total
 from hwjax.units import format_si, parse_si
+from hwjax_models import architectures as registry
 
 # ---------------------------------------------------------------------------------------------
-# Output columns
-
-
-@dataclasses.dataclass(frozen=True)
-class Column:
-    """An output column of a design: its unit (for parsing and display) and direction."""
-
-    unit: str
-    maximize: bool = False
-
-
-COLUMNS: dict[str, Column] = {
-    "energy": Column("J"),
-    "latency": Column("s"),
-    "area": Column("m2"),
-    "power": Column("W"),
-    "edp": Column("J·s"),
-    "ops": Column("", maximize=True),
-    "tops_per_w": Column("TOPS/W", maximize=True),
-    "tops_per_mm2": Column("TOPS/mm²", maximize=True),
-}
-
-
-# Always traced: the metrics then give 0 where undefined (a training step has no area) instead of raising.
-@jax.jit
-def columns(cost: Cost) -> dict[str, jax.Array]:
-    """Every output column of a total Cost: energy J (dynamic + leakage), latency s, area m², power
-    W, EDP J·s, ops, TOPS/W and TOPS/mm² (0 where undefined)."""
-    return {
-        "energy": cost.total_energy,
-        "latency": jnp.asarray(cost.latency),
-        "area": jnp.asarray(cost.area),
-        "power": cost.power,
-        "edp": cost.edp,
-        "ops": jnp.asarray(cost.ops),
-        "tops_per_w": tops_per_watt(cost),
-        "tops_per_mm2": tops_per_mm2(cost),
-    }
-
-
-def _check_columns(names: Sequence[str], what: str) -> list[str]:
-    for name in names:
-        if name not in COLUMNS:
-            raise ValueError(f"unknown {what} {name!r}; choose from: {', '.join(COLUMNS)}")
-    return list(names)
+# Settings
 
 
 def parse_settings(items: Sequence[str] | None) -> dict[str, float]:
@@ -102,51 +67,6 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, float]:
             raise ValueError(f"--set {item!r} must be written knob=value, e.g. adc_bits=6")
         settings[name.strip()] = parse_si(value, name=name.strip())
     return settings
-
-
-@dataclasses.dataclass(frozen=True)
-class Constraint:
-    """``column <= limit`` or ``column >= limit`` (limit in the column's SI unit)."""
-
-    column: str
-    op: str
-    limit: float
-
-    def holds(self, value: float) -> bool:
-        return value <= self.limit if self.op == "<=" else value >= self.limit
-
-    def violation(self, value):
-        """Log-ratio by which ``value`` breaks the bound (<= 0 when it holds; traceable)."""
-        ratio = jnp.log(jnp.maximum(value, 1e-300) / self.limit)
-        return ratio if self.op == "<=" else -ratio
-
-    def __str__(self) -> str:
-        return f"{self.column}{self.op}{_show(self.limit, self.column)}"
-
-
-def parse_constraint(text: str) -> Constraint:
-    """``"area<=100mm2"``, ``"power<=5"``, ``"tops_per_w>=1"`` -> :class:`Constraint`."""
-    match = re.fullmatch(r"\s*([a-z_0-9]+)\s*(<=|>=)\s*(.+)", text)
-    if not match:
-        raise ValueError(
-            f"--constraint {text!r} must be written COLUMN<=VALUE or COLUMN>=VALUE, e.g. area<=100mm2; "
-            f"columns: {', '.join(COLUMNS)}"
-        )
-    column, op, value = match.groups()
-    _check_columns([column], "constraint column")
-    unit = COLUMNS[column].unit if COLUMNS[column].unit in ("J", "s", "m2", "W") else ""  # "": plain
-    limit = parse_si(value, unit, name=column)
-    if not limit > 0 or not math.isfinite(limit):
-        raise ValueError(f"--constraint {text!r}: the limit must be a positive finite number")
-    return Constraint(column, op, limit)
-
-
-def _show(value: float, column: str) -> str:
-    """A column's value in engineering units."""
-    unit = COLUMNS[column].unit
-    if unit in ("J", "s", "m2", "W", "J·s"):
-        return format_si(value, unit)
-    return f"{value:.4g}" + (f" {unit}" if unit else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,15 +141,11 @@ def _title(arch, workload: str, mode: str, settings: Mapping[str, float]) -> str
 def _workload(arch, name: str | None):
     """(catalog name, network) to run: ``name`` or the architecture's default (an unknown name
     raises ValueError listing them)."""
-    from hwjax_models import architectures as registry  # the CLI is the edge: see the module doc
-
     name = arch.default_workload if name is None else name
     return name, registry.resolve_workload(arch, name)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from hwjax_models import architectures as registry
-
     arch = registry.get(args.arch)
     workload, network = _workload(arch, args.workload)
     settings = parse_settings(args.set)
@@ -245,20 +161,29 @@ def cmd_report(args: argparse.Namespace) -> int:
 # sweep
 
 
+def _design(arch, network, settings: Mapping[str, float]) -> DesignFn:
+    """``(knobs, mode) -> columns`` of ``arch`` running ``network``, ``settings`` overridden by
+    ``knobs`` (:data:`hwjax.codesign.DesignFn`)."""
+
+    def design(knobs, mode: str):
+        return columns(total(arch.cost(registry.config(arch, {**settings, **knobs}), network, mode)))
+
+    return design
+
+
 def _design_fn(arch, network, mode: str, settings: Mapping[str, float], buildable: bool):
     """``knobs -> columns`` of one design: ``settings`` overridden by the swept ``knobs``, the
     registry's knobs rounded to buildable values first when ``buildable``."""
-    from hwjax_models import architectures as registry
+    design = _design(arch, network, settings)
 
-    def design(knobs: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+    def sweep_design(knobs):
         if buildable:
             knobs = {
                 n: arch.knobs[n].round(v, clip=False) if n in arch.knobs else v for n, v in knobs.items()
             }
-        config = registry.config(arch, {**settings, **knobs})
-        return columns(total(arch.cost(config, network, mode)))
+        return design(knobs, mode)
 
-    return design
+    return sweep_design
 
 
 def run_sweep(arch, network, space, *, mode="exact", settings=None, buildable=True, **run_kwargs):
@@ -268,9 +193,6 @@ def run_sweep(arch, network, space, *, mode="exact", settings=None, buildable=Tr
     evaluated, and the knob columns of the results hold those rounded values. ``run_kwargs`` go
     to :func:`hwjax.sweep.run` (``chunk_size``, ``out``, ``resume``, ``progress``).
     """
-    from hwjax import sweep
-    from hwjax_models import architectures as registry
-
     registry.check_knob_names(arch, space.names)
     fn = _design_fn(arch, network, mode, dict(settings or {}), buildable)
     results = sweep.run(fn, space, **run_kwargs)
@@ -281,38 +203,6 @@ def run_sweep(arch, network, space, *, mode="exact", settings=None, buildable=Tr
         if name in arch.knobs and arch.knobs[name].rounding != "continuous":
             data[name] = np.asarray(arch.knobs[name].round(data[name], clip=False), np.float64)
     return sweep.Results(data, results.knobs, results.info)
-
-
-def plot_front(results, front, objectives: Sequence[str], path: Path, title: str) -> None:
-    """Scatter of every design over the first two objectives, the Pareto front highlighted (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no display needed
-    import matplotlib.pyplot as plt
-
-    x_name, y_name = objectives[:2]
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    ax.scatter(
-        results[x_name], results[y_name], s=6, alpha=0.35, color="tab:blue", label=f"{len(results)} designs"
-    )
-    order = np.argsort(front[x_name], kind="stable")
-    # A 2-D front is a staircase between its designs; a projected >2-D front is only points.
-    line = {"drawstyle": "steps-post"} if len(objectives) == 2 else {"linestyle": "none"}
-    x, y = front[x_name][order], front[y_name][order]
-    ax.plot(x, y, marker="o", color="tab:red", ms=4, label=f"Pareto front ({len(front)})", **line)
-    for axis, name, values in (("x", x_name, results[x_name]), ("y", y_name, results[y_name])):
-        positive = values[np.isfinite(values) & (values > 0)]
-        if positive.size and positive.max() / positive.min() > 20:  # wide ranges read better in log
-            getattr(ax, f"set_{axis}scale")("log")
-        unit = COLUMNS[name].unit
-        getattr(ax, f"set_{axis}label")(f"{name} ({unit})" if unit else name)
-    if len(objectives) > 2:
-        title += f"\n(front over {', '.join(objectives)}; first two shown)"
-    ax.set_title(title, fontsize=10)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def _knob_text(row: Mapping[str, float], names: Sequence[str]) -> str:
@@ -343,7 +233,7 @@ def _distinct_designs(results):
 
 def sweep_outputs(results, objectives: Sequence[str], out: Path, title: str) -> list[str]:
     """Write results.csv, pareto.csv and pareto.png under ``out``; return summary lines."""
-    objectives = _check_columns(objectives, "objective")
+    objectives = check_columns(objectives, "objective")
     if len(objectives) < 2:
         raise ValueError(f"--objectives {','.join(objectives)!r} needs at least two columns for a front")
     maximize = [name for name in objectives if COLUMNS[name].maximize]
@@ -351,9 +241,10 @@ def sweep_outputs(results, objectives: Sequence[str], out: Path, title: str) -> 
     out.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "results.csv")
     front.to_csv(out / "pareto.csv")
-    plot_front(results, front, objectives, out / "pareto.png", title)
+    units = {name: COLUMNS[name].unit for name in objectives}
+    sweep.plot_front(results, front, objectives, out / "pareto.png", title, units)
     best = results.best(objectives[0], maximize=objectives[0] in maximize)
-    shown = ", ".join(f"{name} {_show(best[name], name)}" for name in objectives)
+    shown = ", ".join(f"{name} {format_value(best[name], name)}" for name in objectives)
     return [
         _speed(results),
         f"pareto front over {', '.join(objectives)}: {len(front)} designs",
@@ -363,12 +254,9 @@ def sweep_outputs(results, objectives: Sequence[str], out: Path, title: str) -> 
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from hwjax import sweep
-    from hwjax_models import architectures as registry
-
     arch = registry.get(args.arch)
     workload, network = _workload(arch, args.workload)
-    objectives = _check_columns([o.strip() for o in args.objectives.split(",") if o.strip()], "objective")
+    objectives = check_columns([o.strip() for o in args.objectives.split(",") if o.strip()], "objective")
     settings = parse_settings(args.set)
     space = sweep.parse_space(args.space or registry.space_spec(arch, args.points))
     out = Path(args.out)
@@ -396,111 +284,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 # optimize
 
-#: Weight of a constraint's log-violation against the log-objective: above the objective's
-#: elasticity, so the penalty is exact (the optimum sits on the bound, not beyond it).
-PENALTY = 10.0
-#: The relaxed descent aims this far (log-ratio) inside each bound, so rounding rarely crosses it.
-MARGIN = 0.01
 
-
-def _objective_loss(value, objective: str):
-    value = jnp.log(jnp.maximum(value, 1e-300))
-    return -value if COLUMNS[objective].maximize else value
-
-
-def _loss_fn(arch, network, objective: str, constraints, mode: str, settings):
-    from hwjax_models import architectures as registry
-
-    names = list(arch.knobs)
-
-    def loss(unit: jax.Array) -> jax.Array:
-        knobs = {name: arch.knobs[name].from_unit(unit[i]) for i, name in enumerate(names)}
-        values = columns(total(arch.cost(registry.config(arch, {**settings, **knobs}), network, mode)))
-        penalty = sum(
-            (jax.nn.relu(c.violation(values[c.column]) + MARGIN) for c in constraints), jnp.zeros(())
-        )
-        return _objective_loss(values[objective], objective) + PENALTY * penalty
-
-    return loss
-
-
-def descend(
-    arch, network, start: Mapping[str, float], objective, constraints, *, mode, steps, learning_rate, settings
-):
-    """Adam on the knobs in their unit space ([0, 1], log-scaled where :attr:`Knob.log_scale`),
-    projected back into [0, 1] after each step; minimises the log-objective plus
-    :data:`PENALTY` x the constraints' log-violations. Returns the knobs of the iterate with the
-    lowest loss (relaxed values, not yet buildable) and that loss."""
-    import optax
-
-    names = list(arch.knobs)
-    unit = jnp.array([float(arch.knobs[n].to_unit(start[n])) for n in names])
-    value_and_grad = jax.jit(
-        jax.value_and_grad(_loss_fn(arch, network, objective, constraints, mode, settings))
-    )
-    optimizer = optax.adam(learning_rate)
-    state = optimizer.init(unit)
-    best_unit, best_loss = unit, float("inf")
-    for _ in range(steps + 1):  # the last evaluation scores the final iterate
-        loss, grad = value_and_grad(unit)
-        if float(loss) < best_loss:
-            best_unit, best_loss = unit, float(loss)
-        grad = jnp.where(jnp.isfinite(grad), grad, 0.0)  # a clamped edge must not poison adam
-        updates, state = optimizer.update(grad, state, unit)
-        unit = jnp.clip(optax.apply_updates(unit, updates), 0.0, 1.0)
-    return {n: float(arch.knobs[n].from_unit(best_unit[i])) for i, n in enumerate(names)}, best_loss
-
-
-def _exact_values(arch, network, knobs, settings, mode="exact") -> dict[str, float]:
-    from hwjax_models import architectures as registry
-
-    cost = total(arch.cost(registry.config(arch, {**settings, **knobs}), network, mode))
-    return {name: float(value) for name, value in columns(cost).items()}
-
-
-def _violation(values: Mapping[str, float], constraints) -> float:
-    return sum(max(float(c.violation(values[c.column])), 0.0) for c in constraints)
-
-
-def _start_point(results, objective: str, constraints) -> tuple[dict[str, float], bool]:
-    """The best sweep row meeting every constraint, or (none does) the least violating one."""
-    n = len(results)
-    feasible = np.ones(n, dtype=bool)
-    violation = np.zeros(n)
-    for c in constraints:
-        values = np.asarray(results[c.column], np.float64)
-        feasible &= values <= c.limit if c.op == "<=" else values >= c.limit
-        violation += np.maximum(np.asarray(c.violation(values)), 0.0)
-    sign = -1.0 if COLUMNS[objective].maximize else 1.0
-    score = sign * np.asarray(results[objective], np.float64)
-    score = np.where(np.isfinite(score), score, np.inf)
-    index = int(np.argmin(np.where(feasible, score, np.inf))) if feasible.any() else int(np.argmin(violation))
-    return results.row(index), bool(feasible.any())
-
-
-def _better(candidate, incumbent, objective: str, constraints) -> bool:
-    """Whether ``candidate`` beats ``incumbent``: feasible first, then less violation, then objective."""
-    violations = _violation(candidate, constraints), _violation(incumbent, constraints)
-    if violations[0] != violations[1]:
-        return violations[0] < violations[1]
-    sign = -1.0 if COLUMNS[objective].maximize else 1.0
-    return sign * candidate[objective] < sign * incumbent[objective]
-
-
-def _best_neighbour(arch, network, relaxed, objective, constraints, settings) -> dict[str, float]:
-    """The best buildable design around ``relaxed``: every corner of its rounding cell (at most
-    2^knobs designs, the nearest rounding among them) evaluated exactly in one batch, ranked as
-    the start point is (feasible first, then the objective)."""
-    from hwjax import sweep
-    from hwjax_models import architectures as registry
-
-    corners = sweep.grid(**registry.buildable_neighbours(arch, relaxed))
-    results = run_sweep(arch, network, corners, settings=settings, progress=False)
-    row, _ = _start_point(results, objective, constraints)
-    return registry.round_to_buildable(arch, {name: row[name] for name in arch.knobs})
-
-
-def optimize(
+def optimize_design(
     arch,
     network,
     results,
@@ -512,72 +297,29 @@ def optimize(
     learning_rate=0.05,
     settings=None,
 ) -> dict[str, Any]:
-    """Refine the best sweep design by gradient descent, round it, re-evaluate it exactly.
-
-    Rounding takes the best of the buildable designs around the relaxed one (every floor/ceil
-    corner of the integer and power-of-two knobs, evaluated exactly), so a rounding that would
-    break a constraint on one knob can be repaired by its neighbour on another.
-
-    Args:
-        arch: an :class:`~hwjax_models.architectures.Architecture`.
-        network: the workload.
-        results: a sweep over (a subset of) ``arch``'s knobs (buildable values), e.g. from
-            :func:`run_sweep`; its best feasible row is the start.
-        objective: the column to minimise (or maximise, see :data:`COLUMNS`).
-        constraints: :class:`Constraint` s.
-        mode: relaxation during descent, ``"smooth"`` or ``"ste"``.
-        steps, learning_rate: adam steps and rate (in the knobs' [0, 1] unit space).
-        settings: fixed Config overrides.
-
-    Returns:
-        a JSON-ready dict: ``start``, ``relaxed`` and ``rounded`` designs (``knobs``,
-        ``values``, ``feasible``), ``kept`` (``"rounded"`` or ``"start"``) and ``design`` (the
-        kept knobs). The rounded design is kept only if it beats the start when both are
-        evaluated exactly.
-    """
-    from hwjax_models import architectures as registry
-
+    """:func:`hwjax.codesign.optimize` on ``arch`` running ``network``: every registered knob
+    moves over its range, starts from ``results`` (a :func:`run_sweep`; knobs it lacks take the
+    published values, or ``settings``) and rounds to buildable neighbours."""
     settings = dict(settings or {})
-    row, _ = _start_point(results, objective, constraints)
-    defaults = registry.knob_values(arch, registry.config(arch, settings))
-    start_knobs = registry.round_to_buildable(arch, {n: row.get(n, defaults[n]) for n in arch.knobs})
-    relaxed, _ = descend(
-        arch,
-        network,
-        start_knobs,
+    ranges = {n: (k.low, k.high, "log") if k.log_scale else (k.low, k.high) for n, k in arch.knobs.items()}
+    return optimize(
+        _design(arch, network, settings),
+        results,
+        ranges,
         objective,
         constraints,
+        defaults=registry.knob_values(arch, registry.config(arch, settings)),
+        rounding=lambda knobs: registry.round_to_buildable(arch, knobs),
+        neighbours=lambda knobs: registry.buildable_neighbours(arch, knobs),
         mode=mode,
         steps=steps,
         learning_rate=learning_rate,
-        settings=settings,
     )
-    rounded = _best_neighbour(arch, network, relaxed, objective, constraints, settings)
-    designs = {
-        "start": (start_knobs, _exact_values(arch, network, start_knobs, settings)),
-        "relaxed": (relaxed, _exact_values(arch, network, relaxed, settings, mode)),
-        "rounded": (rounded, _exact_values(arch, network, rounded, settings)),
-    }
-    kept = (
-        "rounded" if _better(designs["rounded"][1], designs["start"][1], objective, constraints) else "start"
-    )
-    out = {
-        name: {"knobs": knobs, "values": values, "feasible": _violation(values, constraints) == 0.0}
-        for name, (knobs, values) in designs.items()
-    }
-    out["relaxed"]["mode"] = mode
-    return {
-        "objective": objective,
-        "constraints": [dataclasses.asdict(c) for c in constraints],
-        **out,
-        "kept": kept,
-        "design": designs[kept][0],
-    }
 
 
 def _constraint_cell(stage: Mapping[str, Any], constraint: Constraint) -> str:
     value = stage["values"][constraint.column]
-    return f"{_show(value, constraint.column)} {'ok' if constraint.holds(value) else 'VIOLATED'}"
+    return f"{format_value(value, constraint.column)} {'ok' if constraint.holds(value) else 'VIOLATED'}"
 
 
 def _aligned(rows: list[list[str]]) -> list[str]:
@@ -605,28 +347,27 @@ def _verdict(result: Mapping[str, Any], constraints) -> list[str]:
 
 
 def optimize_text(result: Mapping[str, Any], constraints, title: str) -> str:
-    """The before/after table of :func:`optimize` and its verdict."""
+    """The before/after table of :func:`optimize_design` and its verdict."""
     objective = result["objective"]
     stages = [result["start"], result["relaxed"], result["rounded"]]
     rows = [["", "sweep best (exact)", f"descent ({result['relaxed']['mode']})", "rounded (exact)"]]
     rows += [[name, *(f"{s['knobs'][name]:.6g}" for s in stages)] for name in result["start"]["knobs"]]
-    rows.append([f"{objective} (objective)", *(_show(s["values"][objective], objective) for s in stages)])
+    rows.append(
+        [f"{objective} (objective)", *(format_value(s["values"][objective], objective) for s in stages)]
+    )
     rows += [[str(c), *(_constraint_cell(s, c) for s in stages)] for c in constraints]
     return "\n".join([title, *_aligned(rows), "", *_verdict(result, constraints)])
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from hwjax import sweep
-    from hwjax_models import architectures as registry
-
     arch = registry.get(args.arch)
     workload, network = _workload(arch, args.workload)
-    _check_columns([args.objective], "objective")
+    check_columns([args.objective], "objective")
     constraints = [parse_constraint(text) for text in args.constraint or ()]
     settings = parse_settings(args.set)
     space = sweep.parse_space(registry.space_spec(arch, args.sweep_points))
     results = run_sweep(arch, network, space, settings=settings, progress=False)
-    result = optimize(
+    result = optimize_design(
         arch,
         network,
         results,
@@ -680,9 +421,6 @@ def main_job(job: MainJob | None = None) -> int:
     than the published node occupies. Everything lands under ``job.out``. ``job`` defaults to
     :data:`MAIN_JOB`."""
     job = MAIN_JOB if job is None else job
-    from hwjax import sweep
-    from hwjax_models import architectures as registry
-
     started = time.perf_counter()
     out = Path(job.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -700,7 +438,7 @@ def main_job(job: MainJob | None = None) -> int:
     _say("\n" + "\n".join(sweep_outputs(results, job.objectives, out, title)))
 
     area = Constraint("area", "<=", float(total(report).area))  # no bigger than the published node
-    result = optimize(
+    result = optimize_design(
         arch,
         network,
         results,
