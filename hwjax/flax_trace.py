@@ -1,7 +1,26 @@
 """The jaxpr walker behind :func:`hwjax.workloads.from_flax` (see its docstring for the rules).
 
 Kept apart from the layer descriptors: it is the only part of the workloads that needs Flax and
-knows JAX primitives.
+knows JAX primitives. It imports nothing from hwjax: :func:`trace` returns plain data (a
+:class:`Trace`) that :mod:`hwjax.workloads` turns into a :class:`~hwjax.workloads.Network`, so
+the import arrow runs one way (workloads -> flax_trace).
+
+With ``weights=True`` the walker also evaluates every value computed from the model's state
+alone (never the activations): the matrix each layer holds, exactly as the layer uses it (a
+kernel times a mask variable, a reshaped or quantized kernel, a product of low-rank factors are
+all the matrix they compute), laid out as the layer's MatrixOp ``(K, N)``:
+
+* a ``dot_general``: the parameter operand's contracted dims (flattened, in the primitive's
+  order) are the rows K; its batch dims then free dims are the columns N (a Flax ``Dense``
+  kernel ``(K, N)`` as it is);
+* a convolution: the kernel as ``(kh, kw, cin / groups, cout)`` flattened to
+  ``(kh * kw * cin / groups, cout)``, the im2col matrix of :class:`~hwjax.workloads.Conv2d`;
+* a parameter sliced per step of a ``scan`` (``length`` matrices counted as one layer of
+  ``length`` times the columns): the slices side by side along the columns, in stored order.
+
+The weights are computed with JAX operations, so they are differentiable functions of the
+model's state (inside ``nnx.grad`` too). A parameter used several times with the same shape is
+one layer (the walker's rule); its matrix is the one of its first use.
 """
 
 from __future__ import annotations
@@ -11,35 +30,98 @@ import math
 from typing import Any
 
 import jax
-
-from hwjax.workloads import (
-    GEMM,
-    Conv2d,
-    Dense,
-    Elementwise,
-    Network,
-    _check_name,
-)
+import jax.numpy as jnp
 
 
-def trace(model: Any, example_input: Any, name: str = "model") -> Network:
-    """:func:`hwjax.workloads.from_flax`: trace ``model`` on ``example_input``, return its workload."""
+@dataclasses.dataclass(frozen=True)
+class Trace:
+    """What the walker found in a model, in first-use order (plain data, no hwjax types).
+
+    Attributes:
+        matrices: one dict per layer holding a matrix: ``kind`` (``"dense"``, ``"conv"`` or
+            ``"gemm"``, the last a product of two activations), ``name`` (unique), ``vectors``
+            (input vectors per call, all uses added up), ``acts`` (``{nonlinearity: elements}``
+            applied to its output), ``rows`` and ``cols`` (dense, gemm) or the convolution's
+            ``in_channels``, ``out_channels``, ``kernel_size``, ``input_hw``, ``stride``,
+            ``padding`` and ``groups``, and ``weights``: the ``(K, N)`` matrix when traced with
+            ``weights=True`` and the layer holds one (else ``None``).
+        vector_work: ``{kind: elements}`` of nonlinearities and pooling not attached to a layer.
+    """
+
+    matrices: tuple
+    vector_work: dict
+
+
+def trace(model: Any, *example_inputs: Any, weights: bool = False) -> Trace:
+    """Trace ``model(*example_inputs)`` (the rules: :func:`hwjax.workloads.from_flax`).
+
+    ``weights=True`` also evaluates each layer's matrix (module docstring); the model's state
+    must then hold arrays (concrete, or traced inside a JAX transformation), not
+    ``nnx.eval_shape``'s shapes; the inputs may still be ``jax.ShapeDtypeStruct``.
+    """
     from flax import nnx  # deferred: flax is needed only here
 
     if not isinstance(model, nnx.Module):
         raise ValueError(f"from_flax: model must be a flax.nnx.Module, got {type(model).__name__}")
     graphdef, state = nnx.split(model)
     leaves = jax.tree_util.tree_flatten_with_path(state)[0]
+    if weights:
+        abstract = [_path_name(path) for path, leaf in leaves if isinstance(leaf, jax.ShapeDtypeStruct)]
+        if abstract:
+            raise ValueError(
+                f"layer weights need a model with arrays, but {len(abstract)} of its state leaves "
+                f"({abstract[0]!r}, ...) are only shapes (nnx.eval_shape); build the model with weights"
+            )
     try:
-        closed = jax.make_jaxpr(lambda s, x: nnx.merge(graphdef, s)(x))(state, example_input)
+        closed = jax.make_jaxpr(lambda s, *xs: nnx.merge(graphdef, s)(*xs))(state, *example_inputs)
     except (TypeError, ValueError) as error:
         raise ValueError(f"from_flax: could not trace the model on example_input: {error}") from error
     n_state = len(leaves)
-    params = [_Value("param", (_path_name(path),)) for path, _ in leaves]
+    params = [_Value("param", (_path_name(path),), value=leaf if weights else None) for path, leaf in leaves]
     inputs = [_ACT] * (len(closed.jaxpr.invars) - n_state)
-    tracer = _Tracer()
-    tracer.walk(closed.jaxpr, [_CONSTANT_PARAM] * len(closed.consts), params + inputs, 1)
-    return Network(_check_name("from_flax", name), tracer.layers())
+    tracer = _Tracer(evaluate=weights)
+    tracer.walk(closed.jaxpr, _constants(closed.consts), params + inputs, 1)
+    return tracer.result()
+
+
+def layer_weights(model: Any, *example_inputs: Any) -> dict:
+    """The matrix each layer of ``model`` holds: ``{layer name: (K, N) array}``.
+
+    Names and order are those of the stationary layers (Dense, Conv2d) of
+    :func:`hwjax.workloads.from_flax`'s network for the same model and input; the layout and
+    what counts as the matrix (masks, reshapes) are in the module docstring. Non-stationary
+    products (two activations) hold no matrix and are left out.
+
+    Args:
+        model: an ``nnx.Module`` with arrays for weights.
+        example_inputs: the positional arguments of a call (arrays or ``jax.ShapeDtypeStruct``).
+
+    Raises:
+        ValueError: as :func:`hwjax.workloads.from_flax`; the model holds only shapes; a layer's
+            matrix could not be evaluated (e.g. it combines slices of differently stacked scans).
+    """
+    return weights_of(trace(model, *example_inputs, weights=True))
+
+
+def weights_of(result: Trace) -> dict:
+    """``{layer name: (K, N) matrix}`` of a :class:`Trace` made with ``weights=True``."""
+    found = {}
+    for use in result.matrices:
+        if use["kind"] == "gemm":
+            continue
+        if use["weights"] is None:
+            raise ValueError(
+                f"layer_weights: the matrix of layer {use['name']!r} could not be evaluated from the "
+                "model's state (trace with weights=True; a parameter stacked by nested scans of "
+                "different lengths is not supported)"
+            )
+        found[use["name"]] = use["weights"]
+    return found
+
+
+def _constants(consts) -> list:
+    """Captured constants of a (sub-)jaxpr: parameters with known values."""
+    return [dataclasses.replace(_CONSTANT_PARAM, value=c) for c in consts]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,12 +133,15 @@ class _Value:
     param derives from; ``stack`` counts distinct weight slices it stands for (a scan over
     stacked weights); ``producer`` is ``(layer key, elements)`` for an activation fresh out of
     a layer (kept through bias adds, normalisation and reshapes) so a nonlinearity can attach.
+    ``value`` is the array of a param or const when known (``None`` otherwise; always ``None``
+    for an act); with ``stack > 1`` it has a leading axis of the ``stack`` slices.
     """
 
     kind: str
     sources: tuple = ()
     stack: int = 1
     producer: tuple | None = None
+    value: Any = dataclasses.field(default=None, compare=False, repr=False)
 
 
 _ACT = _Value("act")
@@ -105,6 +190,63 @@ def _combine(values: list[_Value]) -> _Value:
     return _Value("param", sources, max(v.stack for v in params))
 
 
+def _evaluate(eqn: Any, ins: list[_Value], outs: list[_Value]) -> list[_Value]:
+    """``outs`` with values, when every output is a param or const whose value is still
+    unknown and every input's value is known: the primitive applied to them (mapped over the
+    leading slice axis of stacked inputs). Otherwise ``outs`` unchanged."""
+    if any(o.kind == "act" or o.value is not None for o in outs):
+        return outs
+    if any(v.value is None for v in ins):
+        return outs
+    stacks = {v.stack for v in ins if v.stack > 1}
+    if len(stacks) > 1:
+        return outs  # slices of different scans: no single leading axis
+    params = eqn.primitive.get_bind_params(eqn.params)
+
+    def apply(*args):
+        with eqn.ctx.manager:  # the equation's context (as jax.core.eval_jaxpr binds it)
+            result = eqn.primitive.bind(*args, **params)
+        return result if eqn.primitive.multiple_results else [result]
+
+    if stacks:
+        axes = [0 if v.stack > 1 else None for v in ins]
+        values = jax.vmap(apply, in_axes=axes)(*(v.value for v in ins))
+    else:
+        values = apply(*(v.value for v in ins))
+    return [dataclasses.replace(o, value=v) for o, v in zip(outs, values, strict=True)]
+
+
+def _dense_matrix(value: Any, contract: tuple, batch: tuple, stack: int, rows: int, cols: int):
+    """A dot_general's parameter operand as its MatrixOp ``(K, N)``: contracted dims as rows;
+    the slice axis (``stack > 1``), batch dims, free dims as columns. ``None`` if unknown."""
+    if value is None:
+        return None
+    lead = 1 if stack > 1 else 0
+    w = jnp.asarray(value)
+    contract_axes = [d + lead for d in contract]
+    batch_axes = [d + lead for d in batch]
+    free_axes = [d for d in range(lead, w.ndim) if d not in (*contract_axes, *batch_axes)]
+    order = [*contract_axes, *range(lead), *batch_axes, *free_axes]
+    return _as_matrix(jnp.transpose(w, order), rows, cols)
+
+
+def _conv_matrix(value: Any, rhs_spec: tuple, stack: int, rows: int, cols: int):
+    """A convolution kernel as ``(kh * kw * cin / groups, cout)`` (slices side by side along the
+    columns when ``stack > 1``). ``None`` if unknown."""
+    if value is None:
+        return None
+    lead = 1 if stack > 1 else 0
+    out_axis, in_axis, h_axis, w_axis = (d + lead for d in rhs_spec)
+    order = [h_axis, w_axis, in_axis, *range(lead), out_axis]
+    return _as_matrix(jnp.transpose(jnp.asarray(value), order), rows, cols)
+
+
+def _as_matrix(w: Any, rows: int, cols: int):
+    if math.prod(w.shape) != rows * cols:
+        return None  # defensive: a layout the walker does not know
+    return w.reshape(rows, cols)
+
+
 def _sub_jaxprs(params: dict) -> list[tuple[Any, tuple]]:
     """(jaxpr, consts) for every sub-jaxpr among a primitive's parameters."""
     from jax.extend.core import ClosedJaxpr, Jaxpr
@@ -131,7 +273,8 @@ def _has_matrix_ops(jaxpr: Any) -> bool:
 class _Tracer:
     """Walks a jaxpr, collecting layer uses (merged per stationary matrix) and vector work."""
 
-    def __init__(self):
+    def __init__(self, evaluate: bool = False):
+        self._evaluate = evaluate  # compute the values of params and consts (layer weights)
         self._uses: dict[tuple, dict] = {}  # layer key -> spec and accumulated counts
         self._names: set[str] = set()
         self._trailing: dict[str, int] = {}
@@ -146,10 +289,13 @@ class _Tracer:
         env.update(zip(jaxpr.invars, ins, strict=True))
 
         def read(var):
-            return _CONST if isinstance(var, Literal) else env[var]
+            return _Value("const", value=var.val) if isinstance(var, Literal) else env[var]
 
         for eqn in jaxpr.eqns:
-            outs = self._eqn(eqn, [read(v) for v in eqn.invars], mult)
+            ins = [read(v) for v in eqn.invars]
+            outs = self._eqn(eqn, ins, mult)
+            if self._evaluate:
+                outs = _evaluate(eqn, ins, outs)
             env.update(zip(eqn.outvars, outs, strict=True))
         return [read(v) for v in jaxpr.outvars]
 
@@ -197,7 +343,7 @@ class _Tracer:
         """pjit/jit, closed_call, custom_jvp/vjp, remat: walk the body with the same inputs."""
         for jaxpr, consts in subs:
             if len(jaxpr.invars) == len(ins) and len(jaxpr.outvars) == len(eqn.outvars):
-                return self.walk(jaxpr, [_CONSTANT_PARAM] * len(consts), ins, mult)
+                return self.walk(jaxpr, _constants(consts), ins, mult)
         if any(_has_matrix_ops(jaxpr) for jaxpr, _ in subs):
             raise ValueError(
                 f"from_flax: unsupported primitive {eqn.primitive.name!r} holds a matrix product"
@@ -210,13 +356,8 @@ class _Tracer:
         body = p["jaxpr"]
         consts = ins[:n_consts]
         carries = [_ACT] * n_carry  # loop-carried state changes every step: an activation
-        xs = [
-            dataclasses.replace(v, stack=v.stack * length)
-            if v.kind == "param"
-            else dataclasses.replace(v, producer=None)
-            for v in ins[n_consts + n_carry :]
-        ]
-        self.walk(body.jaxpr, [_CONSTANT_PARAM] * len(body.consts), consts + carries + xs, mult * length)
+        xs = [_scanned(v, length) for v in ins[n_consts + n_carry :]]
+        self.walk(body.jaxpr, _constants(body.consts), consts + carries + xs, mult * length)
         out = _combine(ins)
         return [dataclasses.replace(out, producer=None)] * len(eqn.outvars)
 
@@ -240,9 +381,13 @@ class _Tracer:
             return self._gemm(rows, w_free, a_free * batch * mult, out_size)
         w = ins[weight] if ins[weight].kind == "param" else _CONSTANT_PARAM
         stack = w.stack
-        key = ("dense", w.sources, rows, w_free * batch * stack)
-        spec = {"kind": "dense", "rows": rows, "cols": w_free * batch * stack}
-        self._use(key, spec, w.sources, a_free * mult // stack)
+        cols = w_free * batch * stack
+        key = ("dense", w.sources, rows, cols)
+        spec = {"kind": "dense", "rows": rows, "cols": cols}
+        matrix = None
+        if self._evaluate:
+            matrix = _dense_matrix(ins[weight].value, w_contract, w_batch, stack, rows, cols)
+        self._use(key, spec, w.sources, a_free * mult // stack, matrix)
         return _Value("act", producer=(key, out_size))
 
     def _gemm(self, k: int, n: int, m: int, out_size: int) -> _Value:
@@ -274,13 +419,21 @@ class _Tracer:
             "groups": p["feature_group_count"],
         }
         key = ("conv", ins[1].sources, *sorted(geometry.items()))
-        self._use(key, {"kind": "conv", **geometry}, ins[1].sources, lhs[lhs_spec[0]] * mult // stack)
+        matrix = None
+        if self._evaluate:
+            k_rows = rhs[rhs_spec[1]] * rhs[rhs_spec[2]] * rhs[rhs_spec[3]]
+            matrix = _conv_matrix(ins[1].value, rhs_spec, stack, k_rows, geometry["out_channels"])
+        vectors = lhs[lhs_spec[0]] * mult // stack
+        self._use(key, {"kind": "conv", **geometry}, ins[1].sources, vectors, matrix)
         return _Value("act", producer=(key, _size(eqn.outvars[0])))
 
-    def _use(self, key: tuple, spec: dict, sources: tuple, vectors: int) -> None:
+    def _use(self, key: tuple, spec: dict, sources: tuple, vectors: int, weights: Any = None) -> None:
         use = self._uses.get(key)
         if use is None:
             use = self._uses[key] = {**spec, "name": self._name(sources), "vectors": 0, "acts": {}}
+            use["weights"] = None
+        if use["weights"] is None:
+            use["weights"] = weights  # the first use's matrix (a merged layer holds one)
         use["vectors"] += vectors
 
     def _name(self, sources: tuple) -> str:
@@ -321,35 +474,21 @@ class _Tracer:
 
     # -- result ----------------------------------------------------------------------------
 
-    def layers(self) -> tuple:
+    def result(self) -> Trace:
         if not self._uses:
             raise ValueError("from_flax: the model has no matrix product (dot_general or 2-D convolution)")
-        layers = [self._layer(use) for use in self._uses.values()]
-        for kind, elements in self._trailing.items():
-            layers.append(Elementwise(kind, elements, name=self._name((f"elementwise.{kind}",))))
-        return tuple(layers)
+        return Trace(tuple(self._uses.values()), dict(self._trailing))
 
-    def _layer(self, use: dict):
-        if use["kind"] == "gemm":
-            return GEMM(use["vectors"], use["cols"], use["rows"], stationary=False, name=use["name"])
-        if use["kind"] == "dense":
-            layer = Dense(use["rows"], use["cols"], use["vectors"], None, use["name"])
-        else:
-            fields = ("in_channels", "out_channels", "kernel_size", "input_hw", "stride", "padding", "groups")
-            layer = Conv2d(
-                **{f: use[f] for f in fields}, activation=None, name=use["name"], batch=use["vectors"]
-            )
-        return self._attach(layer, use["acts"])
 
-    def _attach(self, layer, acts: dict):
-        """Make a nonlinearity the layer's activation when it covered all its outputs."""
-        if len(acts) == 1:
-            ((kind, elements),) = acts.items()
-            if elements == layer.output_elements:
-                return dataclasses.replace(layer, activation=kind)
-        for kind, elements in acts.items():
-            self._trail(kind, elements)
-        return layer
+def _scanned(value: _Value, length: int) -> _Value:
+    """A scanned-over (``xs``) operand as the body sees it: a param becomes ``length`` slices
+    (its value keeps every slice along one leading axis); others lose their producer."""
+    if value.kind != "param":
+        return dataclasses.replace(value, producer=None, value=None)
+    sliced = value.value
+    if sliced is not None and value.stack > 1:
+        sliced = jnp.reshape(sliced, (value.stack * length, *jnp.shape(sliced)[2:]))
+    return dataclasses.replace(value, stack=value.stack * length, value=sliced)
 
 
 def _weight_operand(kinds: list[str]) -> int | None:

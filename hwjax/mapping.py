@@ -43,13 +43,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax, validate
 from hwjax._pytree import pytree_dataclass, static_field
 
-_MAX_CELL_BITS = 8.0  # multi-level cells beyond 8 bits are not practical (PUMA: 2-6 bits, 3.3.2)
+MAX_CELL_BITS = 8.0  # multi-level cells beyond 8 bits are not practical (PUMA: 2-6 bits, 3.3.2)
 _MAX_OPERAND_BITS = 64.0
 _SLICE_SUM_TOLERANCE = 1e-9
 
@@ -88,7 +89,7 @@ class ArrayTarget:
         ranges = {
             "rows": (1.0, None),
             "cols": (1.0, None),
-            "bits_per_cell": (1.0, _MAX_CELL_BITS),
+            "bits_per_cell": (1.0, MAX_CELL_BITS),
             "weight_bits": (1.0, _MAX_OPERAND_BITS),
             "input_bits": (1.0, _MAX_OPERAND_BITS),
             "dac_bits": (1.0, _MAX_OPERAND_BITS),
@@ -125,7 +126,7 @@ def _check_slice_bits(slice_bits, weight_bits) -> tuple[float, ...] | None:
         raise ValueError(f"slice_bits={slice_bits!r} must be a tuple of numbers of bits or None") from None
     if not slices:
         raise ValueError("slice_bits is empty; it must list the bits of at least one slice (or be None)")
-    validate.check_range("slice_bits", np.asarray(slices), 0.0, _MAX_CELL_BITS, low_open=True)
+    validate.check_range("slice_bits", np.asarray(slices), 0.0, MAX_CELL_BITS, low_open=True)
     if not validate.is_traced(weight_bits):
         total = sum(slices)
         if np.any(np.abs(np.asarray(weight_bits, float) - total) > _SLICE_SUM_TOLERANCE):
@@ -230,10 +231,57 @@ def _check_op(op) -> None:
     validate.check_range("input_reuse", op.input_reuse, 0.0, 1.0, high_open=True, context=context)
 
 
-def _input_loads(op, col_blocks, input_shuffling: bool):
-    """Input elements written per inference: first vector whole, later ones only new elements."""
-    vectors_loaded = 1.0 + (op.vectors - 1) * (1.0 - op.input_reuse) if input_shuffling else op.vectors
-    return op.rows * vectors_loaded * col_blocks
+def map_counts(
+    rows,
+    cols,
+    vectors,
+    input_reuse,
+    target: ArrayTarget,
+    input_shuffling: bool = True,
+    mode: str = "ste",
+    occupancy=None,
+    slices=None,
+) -> MatrixMapping:
+    """The mapping formulas (module docstring) on arrays: matrices of ``rows`` x ``cols`` (K x N)
+    applied to ``vectors`` inputs of sliding-window reuse ``input_reuse``, any broadcastable
+    shapes (every field of the result has the broadcast shape), e.g. a network's grid of
+    matrices with per-layer ``target`` leaves.
+
+    ``occupancy`` (in [0, 1], ``None`` for 1): the fraction of the blocks that hold any nonzero
+    weight (:func:`block_occupancy_fraction`); empty blocks are not mapped: logical arrays, MVMs
+    and input loads scale with it, and row-block reductions count the occupied row blocks.
+    ``slices``: weight slices per logical array instead of :func:`weight_slices` of ``target``.
+    Sizes are not checked here (:func:`map_matrix` checks one op).
+    """
+    validate.check_choice("input_shuffling", input_shuffling, (True, False))
+    row_ratio = rows / jnp.asarray(target.rows)
+    row_blocks = _count(row_ratio, mode)
+    col_blocks = _count(cols / jnp.asarray(target.cols), mode)
+    blocks = row_blocks * col_blocks
+    loaded_vectors = 1.0 + (vectors - 1) * (1.0 - input_reuse) if input_shuffling else vectors
+    input_loads = rows * loaded_vectors * col_blocks
+    if occupancy is None:
+        logical, extra = blocks, _extra_blocks(row_ratio, mode)
+    else:
+        logical, input_loads = blocks * occupancy, input_loads * occupancy
+        extra = relax.maximum(occupancy * row_blocks - 1.0, 0.0, mode=mode)
+    mapped_cells = logical * target.rows * target.cols
+    constant = lambda x: jnp.broadcast_to(jnp.asarray(x, dtype=blocks.dtype), jnp.shape(logical))  # noqa: E731
+    return MatrixMapping(
+        row_blocks=row_blocks,
+        col_blocks=col_blocks,
+        logical_arrays=logical,
+        physical_arrays=logical * (weight_slices(target, mode) if slices is None else slices),
+        # logical >= 1 in every mode without occupancy; with it, an empty matrix uses nothing.
+        utilization=jnp.where(
+            mapped_cells > 0, rows * cols / jnp.where(mapped_cells > 0, mapped_cells, 1.0), 0.0
+        ),
+        mvms=vectors * logical,
+        input_loads=input_loads,
+        partial_sums=vectors * cols * extra,
+        outputs=constant(vectors * cols),
+        macs=constant(rows * cols * vectors),
+    )
 
 
 def map_matrix(op, target: ArrayTarget, input_shuffling: bool = True, mode: str = "ste") -> MatrixMapping:
@@ -241,10 +289,9 @@ def map_matrix(op, target: ArrayTarget, input_shuffling: bool = True, mode: str 
 
     Args:
         op: a :class:`hwjax.workloads.MatrixOp` (``rows`` K, ``cols`` N, ``vectors`` V,
-            ``input_reuse`` r); static structure. Any object with those four fields as arrays
-            of one shape maps many matrices at once (every field of the result has that shape),
-            as the accelerator models do for a whole network. A non-stationary op (both operands
-            activations) maps the same way; its array writes are the caller's to charge.
+            ``input_reuse`` r); static structure. A non-stationary op (both operands
+            activations) maps the same way; its array writes are the caller's to charge. A
+            whole network maps at once with :func:`hwjax.system.map_layers`.
         target: the :class:`ArrayTarget`; its leaves may be traced.
         input_shuffling: static; reuse the shared part of sliding-window inputs (PUMA 3.3.2).
         mode: ``"exact"``, ``"ste"`` or ``"smooth"`` for every count.
@@ -256,25 +303,7 @@ def map_matrix(op, target: ArrayTarget, input_shuffling: bool = True, mode: str 
         ValueError: an op size below 1 or not whole, ``input_reuse`` outside [0, 1), a bad mode.
     """
     _check_op(op)
-    validate.check_choice("input_shuffling", input_shuffling, (True, False))
-    row_ratio = op.rows / jnp.asarray(target.rows)
-    row_blocks = _count(row_ratio, mode)
-    col_blocks = _count(op.cols / jnp.asarray(target.cols), mode)
-    logical = row_blocks * col_blocks
-    constant = lambda x: jnp.asarray(x, dtype=logical.dtype)  # noqa: E731
-    return MatrixMapping(
-        row_blocks=row_blocks,
-        col_blocks=col_blocks,
-        logical_arrays=logical,
-        physical_arrays=logical * weight_slices(target, mode),
-        # logical >= 1 in every mode and rows, cols >= 1, so the division is always finite.
-        utilization=op.rows * op.cols / (logical * target.rows * target.cols),
-        mvms=op.vectors * logical,
-        input_loads=_input_loads(op, col_blocks, input_shuffling),
-        partial_sums=op.vectors * op.cols * _extra_blocks(row_ratio, mode),
-        outputs=constant(op.vectors * op.cols),
-        macs=constant(op.rows * op.cols * op.vectors),
-    )
+    return map_counts(op.rows, op.cols, op.vectors, op.input_reuse, target, input_shuffling, mode)
 
 
 def map_network(
@@ -328,3 +357,211 @@ def place(arrays, arrays_per_core, cores_per_tile, tiles_per_node, mode: str = "
     tiles = _count(cores / capacities["cores_per_tile"], mode)
     nodes = _count(tiles / capacities["tiles_per_node"], mode)
     return {"cores": cores, "tiles": tiles, "nodes": nodes}
+
+
+# ---------------------------------------------------------------------------------------------
+# Block occupancy: the crossbar blocks of a weight matrix that hold any nonzero weight
+
+#: Floor of the smooth occupancy's squared temperature, in units of the largest weight squared:
+#: keeps it finite for an all-zero matrix (a temperature below about 1e-7 of the largest weight
+#: acts as that).
+_OCCUPANCY_T2_FLOOR = 1e-14
+
+
+def _check_block_size(name: str, value) -> int:
+    """A static array size (it sets the block shape): a Python or NumPy int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(
+            f"{name}={value!r} must be a Python int (a static array size) in the allowed range [1, inf)"
+        )
+    validate.check_range(name, value, 1.0)
+    return int(value)
+
+
+def _check_weights(weights) -> jax.Array:
+    """``weights`` as a floating (at least float32) ``(K, N)`` array; concrete NaN/inf raise."""
+    shape = jnp.shape(weights)
+    if len(shape) != 2:
+        raise ValueError(f"weights must be a 2-D (K, N) array (K inputs, N outputs); got shape {shape}")
+    if 0 in shape:
+        raise ValueError(
+            f"weights is empty (shape {shape}); K and N must each be in the allowed range [1, inf)"
+        )
+    if not validate.is_traced(weights):
+        finite = np.isfinite(np.asarray(weights, dtype=float))
+        if not finite.all():
+            raise ValueError(
+                f"weights must be finite; {int((~finite).sum())} of {finite.size} entries are NaN or inf"
+            )
+    w = jnp.asarray(weights)
+    if jnp.issubdtype(w.dtype, jnp.floating):
+        return w.astype(jnp.promote_types(w.dtype, jnp.float32))
+    return w.astype(jnp.result_type(float))
+
+
+def _blocks(x, rows: int, cols: int):
+    """``(K, N)`` zero-padded to whole blocks, as ``(ceil(K/R), R, ceil(N/C), C)``."""
+    k, n = x.shape
+    row_blocks, col_blocks = -(-k // rows), -(-n // cols)
+    x = jnp.pad(x, ((0, row_blocks * rows - k), (0, col_blocks * cols - n)))
+    return x.reshape(row_blocks, rows, col_blocks, cols)
+
+
+def _soft_occupancy(w, rows: int, cols: int, threshold, temperature):
+    """The smooth occupancy ``x / (1 + x)`` of every block, ``x = sum((|w| - t)+² / T²)``.
+
+    Computed on ``w / s`` with ``s`` the largest magnitude (or ``T`` if larger), a constant to
+    the gradient: ``x`` does not depend on ``s``, so the gradient is exact, and neither huge
+    nor tiny weights overflow. The value is ``x / (1 + x)``; its gradient ``1 / (1 + x)²`` is
+    taken from the equal ``1 - 1 / (1 + x)``, which does not cancel for large ``x``.
+    """
+    magnitude = jnp.abs(w)
+    largest = jnp.max(magnitude)
+    if temperature is not None:
+        largest = jnp.maximum(largest, temperature)
+    scale = jax.lax.stop_gradient(jnp.maximum(largest, jnp.finfo(w.dtype).tiny))
+    excess = jax.nn.relu((magnitude - threshold) / scale)
+    energy = jnp.sum(_blocks(jnp.square(excess), rows, cols), axis=(1, 3))
+    if temperature is None:
+        squared_temperature = relax.RELATIVE_TEMPERATURE**2 * jnp.mean(jnp.square(w / scale))
+    else:
+        squared_temperature = jnp.square(temperature / scale)
+    x = energy / (squared_temperature + _OCCUPANCY_T2_FLOOR)
+    accurate_gradient = 1.0 - 1.0 / (1.0 + x)
+    return accurate_gradient + jax.lax.stop_gradient(x / (1.0 + x) - accurate_gradient)
+
+
+def block_occupancy(weights, rows: int, cols: int, mode: str = "exact", threshold=0.0, temperature=None):
+    """Which ``rows x cols`` array blocks of a weight matrix hold any weight: map ``(Kb, Nb)``.
+
+    ``weights`` ``(K, N)`` (K inputs, N outputs: a Flax ``Dense`` kernel, a
+    :class:`hwjax.workloads.MatrixOp`'s layout) is zero-padded to ``Kb = ceil(K / R)`` row
+    blocks of ``R = rows`` and ``Nb = ceil(N / C)`` column blocks of ``C = cols``, the tiling
+    of the module docstring. A block without weights need not be programmed, read or converted
+    (a pruned or block-sparse layer); :func:`map_counts` takes the fraction of occupied blocks.
+
+    Modes:
+
+    * ``"exact"``: 1.0 where the block holds any ``|w| > threshold``, else 0.0 (no gradient).
+    * ``"smooth"``: ``x / (1 + x)`` with ``x = sum over the block of (|w| - threshold)+² / T²``,
+      a soft count of the block's weights above the threshold squashed into [0, 1). A block of
+      weights all within the threshold is 0 exactly, as in exact mode; one weight ``T`` above
+      it gives 0.5, ``3 T`` 0.9; ``n`` weights of the matrix's RMS give ``1 - 1 / (1 + 400 n)``
+      (default ``T``). The gradient, ``2 (|w| - t)+ sign(w) / (T² (1 + x)²)`` (plus the default
+      ``T``'s own dependence on the weights), is finite everywhere, 0 on an all-zero block, and
+      decays only polynomially as a block fills (never underflows to 0 as an exponential
+      would), strongest on blocks whose weights sit near the threshold. It tends to the exact
+      map as ``T -> 0``.
+    * ``"ste"``: the exact map forward, the smooth map's gradient (straight-through).
+
+    Args:
+        weights: ``(K, N)`` real array, K, N >= 1; may be traced (the shape is static).
+        rows, cols: static ints >= 1, the array's ``R x C`` (a block larger than the matrix is
+            the whole matrix).
+        mode: ``"exact"`` (default), ``"ste"`` or ``"smooth"``.
+        threshold: a weight counts when ``|w| > threshold``, >= 0, in units of the weights.
+        temperature: smooth ``T`` in units of the weights, > 0. ``None`` uses
+            :data:`hwjax.relax.RELATIVE_TEMPERATURE` (0.05) times the RMS of the whole matrix,
+            so the map is scale-free: any nonzero matrix gives the same map at any scale (and
+            an all-zero matrix gives 0).
+
+    Returns:
+        ``(Kb, Nb)`` float array in [0, 1] (float32 at least).
+
+    Raises:
+        ValueError: ``weights`` not 2-D, empty or (concrete) not finite; ``rows`` or ``cols``
+            not an int >= 1; a negative ``threshold``; ``temperature`` <= 0; a bad ``mode``.
+    """
+    validate.check_choice("mode", mode, relax.MODES)
+    rows, cols = _check_block_size("rows", rows), _check_block_size("cols", cols)
+    w = _check_weights(weights)
+    threshold = validate.check_nonnegative("threshold", threshold)
+    if temperature is not None:
+        temperature = validate.check_positive("temperature", temperature)
+    # Rows (columns) beyond the matrix only pad it: a block that spans it gives the same map.
+    rows, cols = min(rows, w.shape[0]), min(cols, w.shape[1])
+    held = jnp.any(_blocks(jnp.abs(w), rows, cols) > threshold, axis=(1, 3))
+    exact = jax.lax.stop_gradient(held.astype(w.dtype))
+    if mode == "exact":
+        return exact
+    smooth = _soft_occupancy(w, rows, cols, threshold, temperature)
+    if mode == "smooth":
+        return smooth
+    return exact + (smooth - jax.lax.stop_gradient(smooth))  # exact forward value, smooth gradient
+
+
+def block_occupancy_fraction(
+    weights, rows: int, cols: int, mode: str = "exact", threshold=0.0, temperature=None
+):
+    """Fraction of a matrix's blocks that hold any weight: the mean of :func:`block_occupancy`,
+    a scalar in [0, 1] (arguments, modes and errors as there)."""
+    return jnp.mean(block_occupancy(weights, rows, cols, mode, threshold, temperature))
+
+
+def _layer_matrices(name: str, ops: tuple, given) -> tuple:
+    """``given`` (one array, or a sequence with one array or ``None`` per MatrixOp) per op."""
+    if given is None:
+        return (None,) * len(ops)
+    if isinstance(given, tuple | list):
+        matrices = tuple(given)
+        if len(matrices) != len(ops):
+            raise ValueError(
+                f"weights[{name!r}] holds {len(matrices)} matrices but layer {name!r} has {len(ops)}"
+            )
+    elif len(ops) == 1:
+        matrices = (given,)
+    else:
+        raise ValueError(f"weights[{name!r}] must be a sequence of {len(ops)} matrices, one per MatrixOp")
+    for op, matrix in zip(ops, matrices, strict=True):
+        if matrix is not None and tuple(jnp.shape(matrix)) != (op.rows, op.cols):
+            raise ValueError(
+                f"weights[{name!r}] for matrix {op.name!r} has shape {tuple(jnp.shape(matrix))}; "
+                f"it must be (K, N) = ({op.rows}, {op.cols})"
+            )
+    return matrices
+
+
+def network_occupancy(
+    network, weights: dict, rows: int, cols: int, mode: str = "exact", threshold=0.0, temperature=None
+):
+    """Per-layer block occupancy of a network: ``(L,)``, in [0, 1], in network order.
+
+    Layer ``j``'s value is its occupied blocks over its blocks, summed over its MatrixOps
+    (:func:`block_occupancy` on each op's ``(K, N)`` matrix, so a layer of several matrices is
+    weighted by their blocks). A layer without matrices, a non-stationary op (its operand is an
+    activation) and a layer absent from ``weights`` count as fully occupied (1.0). The result is
+    what :class:`hwjax.system.LayerKnobs` takes as ``occupancy``.
+
+    Args:
+        network: a :class:`hwjax.workloads.Network` (any iterable of layers with ``name`` and
+            ``matrix_ops()``).
+        weights: ``{layer name: (K, N) array}``, or a sequence with one array (or ``None``)
+            per MatrixOp of the layer; e.g. :func:`hwjax.flax_trace.layer_weights`.
+        rows, cols, mode, threshold, temperature: as for :func:`block_occupancy`.
+
+    Raises:
+        ValueError: a name in ``weights`` that is no layer, a matrix whose shape differs from its
+            MatrixOp's ``(K, N)``, and :func:`block_occupancy`'s errors.
+    """
+    validate.check_choice("mode", mode, relax.MODES)
+    rows, cols = _check_block_size("rows", rows), _check_block_size("cols", cols)
+    layers = tuple(network)
+    unknown = sorted(set(weights) - {layer.name for layer in layers})
+    if unknown:
+        raise ValueError(f"weights names {unknown} that are not layers of the network")
+    fractions = []
+    for layer in layers:
+        ops = tuple(layer.matrix_ops())
+        matrices = _layer_matrices(layer.name, ops, weights.get(layer.name))
+        occupied, blocks = 0.0, 0
+        for op, matrix in zip(ops, matrices, strict=True):
+            count = -(-op.rows // rows) * -(-op.cols // cols)
+            blocks += count
+            if matrix is None or not op.stationary:
+                occupied = occupied + count
+                continue
+            held = block_occupancy(matrix, rows, cols, mode, threshold, temperature)
+            occupied = occupied + jnp.sum(held)
+        fractions.append(jnp.asarray(occupied / blocks if blocks else 1.0))
+    dtype = jnp.result_type(float, *fractions)
+    return jnp.stack([f.astype(dtype) for f in fractions])

@@ -23,7 +23,8 @@ model ``jax.jit(model)(config, network)`` recompiles only when the workload chan
 validated when a layer is built: a bad value raises ``ValueError`` naming the field and the
 allowed range.
 
-:func:`from_flax` derives a :class:`Network` from a Flax NNX module by tracing it.
+:func:`from_flax` derives a :class:`Network` from a Flax NNX module by tracing it, and
+:func:`occupancy_from_flax` also reads each layer's weights: which of its crossbar blocks are empty.
 """
 
 from __future__ import annotations
@@ -648,7 +649,9 @@ class Network:
 
 
 # --------------------------------------------------------------------------------------------
-# from_flax: derive a Network by tracing a Flax NNX module (the jaxpr walker: hwjax/flax_trace.py)
+# from_flax: derive a Network by tracing a Flax NNX module. The jaxpr walker (hwjax/flax_trace.py)
+# returns plain data and imports nothing from here; the layers are built below, so the import
+# arrow runs one way: workloads -> flax_trace (deferred: flax is needed only there).
 
 
 def from_flax(model: Any, example_input: Any, name: str = "model") -> Network:
@@ -680,6 +683,7 @@ def from_flax(model: Any, example_input: Any, name: str = "model") -> Network:
 
     Layers are named after the parameter path (``"l1"``, ``"cell.ii"``), non-stationary GEMMs
     ``"gemm0"``, ``"gemm1"``, ..., trailing vector work ``"elementwise.<kind>"``.
+    :func:`occupancy_from_flax` also reads the weights (which blocks of each layer are empty).
 
     Raises:
         ValueError: ``model`` is not an ``nnx.Module``; the model cannot be traced on the
@@ -687,6 +691,102 @@ def from_flax(model: Any, example_input: Any, name: str = "model") -> Network:
             matrix product; a convolution is not 2-D, is dilated or has an activation kernel;
             no matrix product was found.
     """
-    from hwjax import flax_trace  # deferred: flax and the jaxpr walker are needed only here
+    from hwjax import flax_trace
 
-    return flax_trace.trace(model, example_input, name)
+    return _network_from_trace(flax_trace.trace(model, example_input), name)
+
+
+def occupancy_from_flax(
+    model: Any,
+    *example_inputs: Any,
+    rows: int,
+    cols: int,
+    mode: str = "exact",
+    threshold: Any = 0.0,
+    temperature: Any = None,
+    name: str = "model",
+) -> tuple[Network, Any]:
+    """The workload of a Flax NNX model and each layer's crossbar block occupancy.
+
+    The network is :func:`from_flax`'s (here the model is called as ``model(*example_inputs)``).
+    Each layer's matrix is read by :func:`hwjax.flax_trace.layer_weights` as the layer uses it:
+    the value that reaches its matrix product, so a kernel multiplied by a mask (any
+    ``nnx.Variable``, e.g. ``self.mask = nnx.Variable(m)``; ``kernel * mask`` in ``__call__``),
+    a reshaped, quantized or factored kernel all count by their product; an unused parameter
+    does not count. The occupancy is :func:`hwjax.mapping.network_occupancy`: per layer, the
+    fraction of its ``rows x cols`` blocks holding any ``|w| > threshold``; 1.0 for layers
+    without resident matrices (non-stationary GEMMs, trailing vector work).
+
+    Args:
+        model: an ``nnx.Module`` with arrays for weights (not ``nnx.eval_shape``'s shapes);
+            inside ``nnx.grad`` or ``nnx.jit`` its weights may be traced, and the occupancy of
+            ``"ste"`` and ``"smooth"`` modes is then differentiable in them.
+        example_inputs: the call's positional arguments (arrays or ``jax.ShapeDtypeStruct``).
+        rows, cols: the array's ``R x C``, static ints >= 1.
+        mode, threshold, temperature: as for :func:`hwjax.mapping.block_occupancy`.
+        name: the network's name.
+
+    Returns:
+        ``(network, occupancy)``: the :class:`Network` and a ``(L,)`` array in [0, 1] over its
+        layers, the ``occupancy`` of :class:`hwjax.system.LayerKnobs`.
+
+    Raises:
+        ValueError: as :func:`from_flax` and :func:`hwjax.mapping.block_occupancy`; the model
+            holds shapes only; a layer's matrix could not be evaluated.
+    """
+    from hwjax import flax_trace, mapping
+
+    traced = flax_trace.trace(model, *example_inputs, weights=True)
+    network = _network_from_trace(traced, name)
+    weights = flax_trace.weights_of(traced)
+    occupancy = mapping.network_occupancy(network, weights, rows, cols, mode, threshold, temperature)
+    return network, occupancy
+
+
+def _network_from_trace(traced: Any, name: str) -> Network:
+    """The :class:`Network` of a :class:`hwjax.flax_trace.Trace`: one layer per matrix, a
+    nonlinearity that covered all of a layer's outputs as its activation, the rest of the
+    vector work in trailing :class:`Elementwise` layers."""
+    name = _check_name("from_flax", name)
+    trailing = dict(traced.vector_work)
+    layers = []
+    for use in traced.matrices:
+        layer, leftover = _attach(_traced_layer(use), use["acts"])
+        for kind, elements in leftover.items():
+            trailing[kind] = trailing.get(kind, 0) + elements
+        layers.append(layer)
+    taken = {use["name"] for use in traced.matrices}
+    for kind, elements in trailing.items():
+        layers.append(Elementwise(kind, elements, name=_unique_name(f"elementwise.{kind}", taken)))
+    return Network(name, tuple(layers))
+
+
+_CONV_FIELDS = ("in_channels", "out_channels", "kernel_size", "input_hw", "stride", "padding", "groups")
+
+
+def _traced_layer(use: dict):
+    if use["kind"] == "gemm":
+        return GEMM(use["vectors"], use["cols"], use["rows"], stationary=False, name=use["name"])
+    if use["kind"] == "dense":
+        return Dense(use["rows"], use["cols"], use["vectors"], None, use["name"])
+    fields = {f: use[f] for f in _CONV_FIELDS}
+    return Conv2d(**fields, activation=None, name=use["name"], batch=use["vectors"])
+
+
+def _attach(layer, acts: dict) -> tuple[Any, dict]:
+    """``(layer, {})`` with a nonlinearity that covered all its outputs as its activation
+    (GEMMs take none), else ``(layer, acts)``: the work left for trailing layers."""
+    if len(acts) == 1 and not isinstance(layer, GEMM):
+        ((kind, elements),) = acts.items()
+        if elements == layer.output_elements:
+            return dataclasses.replace(layer, activation=kind), {}
+    return layer, acts
+
+
+def _unique_name(base: str, taken: set) -> str:
+    """``base``, or ``base_1``, ``base_2``, ... the first not in ``taken`` (which it joins)."""
+    name, n = base, 1
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name

@@ -113,6 +113,7 @@ Every public function works under ``jit`` (the network is static structure), ``v
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any
 
@@ -120,13 +121,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import relax, validate
+from hwjax import relax, system, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory, noc
 from hwjax.cost import Cost, Report, replicate, total, unchecked
 from hwjax.devices import device as device_preset
-from hwjax.mapping import ArrayTarget, input_cycles, map_matrix, place, weight_slices
+from hwjax.mapping import ArrayTarget, input_cycles, weight_slices
 from hwjax.tech import Tech, check_tech
 
 #: ISAAC's technology (figures.md 2: 32 nm; the PUMA/ISAAC constants' vdd 0.9 V).
@@ -320,6 +321,7 @@ class _Units:
     target: ArrayTarget
     slices: Any
     cycles: Any  # crossbar cycles per MVM
+    cycle_time: Any  # one crossbar cycle, or the ADCs' conversions of its columns if longer, s
     xbar: crossbar.Crossbar
     adc: Cost  # one conversion at the IMA's rate
     dac_held: Cost  # one DAC holding its row for one crossbar cycle
@@ -352,6 +354,9 @@ def _units(c: Config, mode: str) -> _Units:
     def lane(kind, action):
         return action(kind(width=1.0, tech=c.tech, cycle=period), 1.0, mode)
 
+    # The ADCs are sized to convert a cycle's columns in one crossbar cycle at 8 bits; a SAR
+    # takes a step per bit, so at more bits conversion bounds the cycle.
+    conversions = adc.sar_time(c.adc_bits, c.crossbar_cycle)
     return _Units(
         c=c,
         mode=mode,
@@ -359,6 +364,7 @@ def _units(c: Config, mode: str) -> _Units:
         target=target,
         slices=slices,
         cycles=cycles,
+        cycle_time=relax.maximum(c.crossbar_cycle, conversions, mode=mode),
         xbar=xbar,
         adc=adc.conversion(adc.ADC(c.adc_bits, _adc_rate(c), c.tech)),
         dac_held=dac.held(row_dac, c.crossbar_cycle),
@@ -505,7 +511,7 @@ def peak(config: Config, mode: str = "ste") -> Cost:
     c = config
     h = _units(c, mode)
     per_clock = total(_chip(h))
-    mvm_time = h.cycles * c.crossbar_cycle
+    mvm_time = h.cycles * h.cycle_time
     macs = c.tiles * c.cores_per_tile * c.arrays_per_core * c.array_dim**2 / h.slices
     energy = per_clock.energy * mvm_time / h.period
     return unchecked(energy, mvm_time, per_clock.area, per_clock.leakage, OPS_PER_MAC * macs)
@@ -571,17 +577,18 @@ def _vector_cost(h: _Units, op) -> Cost:
 def _remote_share(h: _Units, m):
     """Share of a matrix's partial sums whose row blocks lie beyond one tile's logical arrays."""
     per_tile = h.c.cores_per_tile * h.c.arrays_per_core / h.slices
+    blocks = jnp.where(m.row_blocks > 0, m.row_blocks, 1.0)
     # A plain maximum: exactly 0 while a matrix fits one tile (a smooth maximum would leave a
     # residue of order 1e-13 there whose rounding differs between jit and eager).
-    return jnp.maximum(m.row_blocks - per_tile, 0.0) / m.row_blocks
+    return jnp.maximum(m.row_blocks - per_tile, 0.0) / blocks
 
 
 def _accesses(bits, width, h: _Units):
     return relax.ceil(bits / width, mode=h.mode)
 
 
-def _matrix_traffic(h: _Units, p: _Parts, op, m) -> dict[str, Any]:
-    """Data-movement energies (J) of one mapped matrix, by unit (reads and writes cost alike)."""
+def _matrix_traffic(h: _Units, p: _Parts, m) -> dict[str, Any]:
+    """Data-movement energies (J) of mapped matrices (grids), by unit (reads and writes alike)."""
     c = h.c
     bits = c.input_bits
     loaded = m.input_loads * bits  # into the input registers, from the eDRAM, over the bus
@@ -602,93 +609,101 @@ def _matrix_traffic(h: _Units, p: _Parts, op, m) -> dict[str, Any]:
     }
 
 
-_TRAFFIC = ("input_register", "output_register", "edram_buffer", "edram_bus", "router", "shift_add")
+@functools.lru_cache(maxsize=64)
+def _vector_units(table: system.LayerTable) -> dict[str, np.ndarray]:
+    """Masks ``(L, P)`` of the vector ops each tile unit runs: sigmoid, tanh and softmax on the
+    sigmoid units, mul on the multiplier, the rest (max, relu, add, copy) on the comparators."""
+    kinds = table.vector_kinds
+    activation = np.isin(kinds, ("sigmoid", "tanh", "softmax"))
+    multiply = kinds == "mul"
+    return {"activation": activation, "multiply": multiply, "add": (kinds != "") & ~activation & ~multiply}
 
 
-def _layer(h: _Units, p: _Parts, layer) -> tuple[dict[str, Any], Any, Any]:
-    """A layer's costs before latencies are assigned: (parts, first, duration)."""
-    c = h.c
-    ops = layer.matrix_ops()
-    zero = jnp.zeros(())
-    mvm_energy, writes, macs, arrays = zero, zero, zero, zero
-    traffic = dict.fromkeys(_TRAFFIC, zero)
-    for op in ops:
-        m = map_matrix(op, h.target, c.input_shuffling, h.mode)
-        mvm_energy = mvm_energy + m.mvms * p.mvm
-        arrays = arrays + m.physical_arrays
-        macs = macs + m.macs
-        if not op.stationary:  # both operands are activations: write them into the arrays first
-            mvm_energy = mvm_energy + m.physical_arrays * p.write.energy
-            writes = writes + p.write.latency
-        for name, energy in _matrix_traffic(h, p, op, m).items():
-            traffic[name] = traffic[name] + energy
-    vectors = max([op.vectors for op in ops], default=1)
-    vector_costs = [_vector_cost(h, op) for op in layer.vector_ops()]
-    vfu_energy = sum((v.energy for v in vector_costs), zero)
-    t_vfu = sum((v.latency for v in vector_costs), zero) / vectors
-    t_mvm = len(ops) * h.cycles * c.crossbar_cycle
-    first = writes + t_mvm + t_vfu
-    duration = first + (vectors - 1) * relax.maximum(t_mvm, t_vfu, mode=h.mode)
-    tiles = place(arrays, c.arrays_per_core, c.cores_per_tile, c.tiles, h.mode)["tiles"] if ops else zero
-    parts = {
-        "mvm": (mvm_energy, OPS_PER_MAC * macs),
-        "vfu": vfu_energy,
-        "data_movement": traffic,
-        "leakage": (tiles * p.tile.area, tiles * p.tile.leakage),
+def _vector_cost(h: _Units, table: system.LayerTable) -> tuple[Any, Any]:
+    """(energy J, latency s) per layer ``(L, 1)`` of its vector ops on the tile's digital units."""
+    c, units = h.c, _vector_units(table)
+    elements = table.vector_elements
+    energy = sum(units[name] * getattr(h, name).energy for name in units) * elements
+    lanes = units["activation"] * c.sigmoid_units + ~units["activation"] * c.max_pool_width
+    steps = relax.ceil(elements / lanes, mode=h.mode)
+    return jnp.sum(energy, axis=1, keepdims=True), jnp.sum(steps, axis=1, keepdims=True) * h.period
+
+
+def _layer_sum(table: system.LayerTable, grid):
+    """Per-matrix ``grid`` ``(L, K)`` summed into its layers, ``(L, 1)``."""
+    return jnp.sum(grid * table.op_mask, axis=1, keepdims=True)
+
+
+#: Knobs :func:`inference` takes per layer (:class:`hwjax.system.LayerKnobs`).
+LAYER_KNOBS = (*system.LAYER_KNOBS, "slice_bits")
+
+
+def _layer_config(config: Config, knobs: system.LayerKnobs) -> Config:
+    """``config`` with per-layer knobs as ``(L, 1)`` leaves, so that unit costs broadcast
+    against the ``(L, K)`` grids of the network's matrices."""
+    leaves = {
+        name: getattr(knobs, name) for name in ("weight_bits", "bits_per_cell", "input_bits", "adc_bits")
     }
-    return parts, first, duration
+    if knobs.slice_bits is not None:
+        slices = jnp.asarray(knobs.slice_bits)
+        leaves.update(weight_bits=jnp.sum(slices, axis=-1), bits_per_cell=jnp.max(slices, axis=-1))
+    leaves = {name: jnp.asarray(value)[:, None] for name, value in leaves.items() if value is not None}
+    return dataclasses.replace(config, **leaves) if leaves else config
 
 
-def _pipelined_latencies(firsts, durations, mode: str):
-    """Per-layer latencies summing to ``sum(first) + max(duration - first)`` (module doc)."""
-    firsts, excess = jnp.stack(firsts), jnp.stack(durations) - jnp.stack(firsts)
-    drain = relax.max(excess, mode=mode)
-    if mode == "smooth":
-        scale = jnp.sqrt(jnp.mean(excess**2)) + 1e-30
-        share = jax.nn.softmax(excess / (relax.RELATIVE_TEMPERATURE * scale))
-    else:
-        share = jax.nn.one_hot(jnp.argmax(excess), excess.shape[0], dtype=excess.dtype)
-    return firsts + drain * share
+def _column(x):
+    """A per-layer ``(L,)`` value as ``(L, 1)``; scalars unchanged."""
+    return jnp.asarray(x)[:, None] if jnp.ndim(x) else x
 
 
-def _layer_report(parts: dict[str, Any], latency) -> Report:
-    mvm_energy, ops = parts["mvm"]
-    area, leakage = parts["leakage"]
-    traffic = Report({k: unchecked(e, 0.0) for k, e in parts["data_movement"].items()}, "serial")
-    items = {
-        "mvm": unchecked(mvm_energy, latency, 0.0, 0.0, ops),
-        "vfu": unchecked(parts["vfu"], 0.0),
-        "data_movement": traffic,
-        "leakage": unchecked(0.0, 0.0, area, leakage),
-    }
-    return Report(items, "serial")
-
-
-def inference(config: Config, workload, mode: str = "ste") -> Report:
+@system.batched
+def inference(config: Config, workload, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """Energy and latency of one batch-1 inference of ``workload`` (see the module docstring).
 
     Args:
-        config: the chip.
+        config: the chip; leaves of shape ``(n,)`` give a batch of ``n`` designs.
         workload: a :class:`hwjax.workloads.Network` (static structure).
         mode: :mod:`hwjax.relax` mode of every count.
+        layers: per-layer knobs (:data:`LAYER_KNOBS`), arrays ``(L,)``; ``None`` for none.
 
     Returns:
         ``Report({layer name: Report({"mvm", "vfu", "data_movement": Report(...), "leakage"},
-        "serial")}, "serial")``: energies J, latencies s (the serial total is the pipelined
-        latency), area m² and leakage W of the occupied tiles, ops = 2 x MACs.
+        "serial"), ..., "idle": Cost}, "serial")``: energies J (leakage included as energy),
+        latencies s (the serial total is the pipelined latency), areas m² of the hardware each
+        layer occupies and, in ``idle``, of the allocated tiles' empty slots; ops = 2 x MACs.
     """
-    h = _units(config, mode)
-    layers = list(workload)
-    if not layers:
-        raise ValueError(f"workload {getattr(workload, 'name', '')!r} has no layers; give at least one")
+    validate.check_choice("mode", mode, relax.MODES)
+    table = system.layer_table(workload)
+    knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
+    h = _units(_layer_config(config, knobs), mode)
     p = _parts(h)
-    built = [_layer(h, p, layer) for layer in layers]
-    if config.pipelined:
-        latencies = _pipelined_latencies([b[1] for b in built], [b[2] for b in built], mode)
-    else:
-        latencies = jnp.stack([b[2] for b in built])
-    reports = {
-        layer.name: _layer_report(parts, latencies[i])
-        for i, (layer, (parts, _, _)) in enumerate(zip(layers, built, strict=True))
+    c = h.c
+    slices = None if knobs.slice_bits is None else _column(system.slice_count(knobs.slice_bits))
+    m = system.map_layers(table, h.target, c.input_shuffling, mode, knobs.occupancy, slices)
+    replication = _column(system.layer_values(knobs, "replication", 1.0))
+    written = ~table.stationary  # both operands are activations: write them into the arrays first
+    mvm_energy = _layer_sum(table, m.mvms * p.mvm + written * m.physical_arrays * p.write.energy)
+    writes = _layer_sum(table, written * p.write.latency)
+    traffic = {name: _layer_sum(table, energy) for name, energy in _matrix_traffic(h, p, m).items()}
+    vfu_energy, vfu_latency = _vector_cost(h, table)
+    vectors = table.layer_vectors[:, None]
+    t_vfu = vfu_latency / vectors
+    t_mvm = table.op_mask.sum(axis=1, keepdims=True) * h.cycles * h.cycle_time
+    first = writes + t_mvm + t_vfu
+    duration = first + (vectors - 1.0) * relax.maximum(t_mvm / replication, t_vfu, mode=mode)
+    first, duration = first[:, 0], duration[:, 0]
+    latency = system.pipeline(first, duration, mode) if config.pipelined else duration
+    arrays = _layer_sum(table, m.physical_arrays) * replication
+    placed = system.place(arrays[:, 0], c.arrays_per_core, c.cores_per_tile, c.tiles, mode)
+    tile = jax.tree_util.tree_map(lambda x: x[..., 0] if jnp.ndim(x) else x, p.tile)
+    leakage = placed.tiles * tile.leakage
+    flat = lambda x: jnp.broadcast_to(x, (len(table), 1))[:, 0]  # noqa: E731
+    items = {
+        "mvm": unchecked(flat(mvm_energy), latency, 0.0, 0.0, OPS_PER_MAC * table.macs),
+        "vfu": unchecked(flat(vfu_energy), 0.0),
+        "data_movement": Report({k: unchecked(flat(e), 0.0) for k, e in traffic.items()}, "serial"),
+        "leakage": unchecked(leakage * latency, 0.0, placed.tiles * tile.area),
     }
-    return Report(reports, "serial")
+    idle_area, idle_leakage = system.idle_slots(placed, unchecked(0.0, 0.0), tile)
+    waiting = system.idle_leakage(leakage, latency, jnp.sum(leakage) + idle_leakage, gated=False)
+    return system.layer_report(table, items, unchecked(waiting, 0.0, idle_area))

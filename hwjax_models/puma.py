@@ -16,7 +16,8 @@ merges its conversions, and results land in XbarOut. A ``b_in``-bit input stream
 per stage over ``c = ceil(b_in / dac_bits)`` stages; in each stage an ADC converts its ``dim``
 columns one per clock (the PUMA simulator's 1 ns conversion, figures.md 1.5 variant and
 ``hw_stats.py``'s ``pow_dyn x 1 ns``), so a stage lasts
-``t_stage = max(crossbar cycle, dim / f_adc)`` (100 ns vs 128 ns: 128 ns) and the MVM
+``t_stage = max(crossbar cycle, dim t_conv)`` (100 ns vs 128 ns: 128 ns; a conversion takes
+``adc_bits / 8`` clocks, one SAR step per bit, so resolution sets the speed) and the MVM
 ``(c + 2) t_stage``: the pipeline fills (DAC and crossbar) and drains (shift-and-add) one stage
 each. PUMA: ``18 x 128 ns = 2304 ns`` (dissertation 3.8.4). Energy per MVM: the crossbars'
 ``S c`` array reads, ``dim`` DACs held for each stage, ``dim S c`` samples and shift-adds,
@@ -98,17 +99,17 @@ One MVM (section 3.8.4): 16,384 MACs in 2304 ns (exact) for 42.8 nJ (43.97 nJ, -
 from __future__ import annotations
 
 import dataclasses
-import types
+import functools
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import mapping, relax, validate, workloads
+from hwjax import mapping, relax, system, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory, noc, regfile
-from hwjax.cost import COST_FIELDS, Cost, Report, replicate, total, unchecked
+from hwjax.cost import Cost, Report, replicate, total, unchecked
 from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
 
 #: PUMA's node and supply (Table 3.5: 32 nm, 1 GHz; figures.md 1: vdd 0.9 V).
@@ -274,17 +275,25 @@ def _mvm_counts(config: Config, mode: str):
     return mapping.weight_slices(target, mode), mapping.input_cycles(target, mode)
 
 
+def conversion_time(config: Config):
+    """One ADC conversion, s: PUMA's 8-bit ADC converts one column per clock (the simulator's
+    1 GS/s, figures.md 1.5) and resolves a bit per step (:func:`hwjax.components.adc.sar_time`),
+    so ``adc_bits / 8`` clocks."""
+    return adc.sar_time(config.adc_bits, _cycle(config))
+
+
 def _timing(config: Config, mode: str):
     """(one crossbar read of ``dac_bits``, stage time, MVM latency) of one MVM."""
     _, stages = _mvm_counts(config, mode)
     read = crossbar.mvm(_crossbar(config), config.dac_bits, config.dac_bits, mode=mode)
-    conversions = config.mvmu_dim / config.clock_hz  # dim columns per ADC, one per clock (_adc)
+    conversions = config.mvmu_dim * conversion_time(config)  # dim columns per ADC
     stage = relax.maximum(read.latency, conversions, mode=mode)
     return read, stage, (stages + PIPELINE_EXTRA_STAGES) * stage
 
 
 def stage_time(config: Config, mode: str = "ste"):
-    """One pipeline stage of an MVM, s: ``max(crossbar cycle, dim / f_adc)`` (128 ns for PUMA).
+    """One pipeline stage of an MVM, s: ``max(crossbar cycle, dim x conversion_time)`` (128 ns
+    for PUMA).
 
     The maximum goes through :func:`hwjax.relax.maximum` with ``mode``.
     """
@@ -627,25 +636,11 @@ def _hardware(config: Config, mode: str) -> _Hardware:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Structure:
-    """A workload's static numbers as numpy arrays, gathered once so that every per-layer count
-    is one array operation over all layers (a small graph to trace, compile and differentiate).
+class _VectorWork:
+    """PUMA's reading of a network's vector ops (static, numpy ``(L,)`` or ``(L, P)``): VFU
+    passes, ROM look-ups, elements through shared memory and instructions of layers without
+    matrices."""
 
-    Per-matrix fields are grids ``(L, K)``: layer ``j``'s MatrixOps in row ``j``, padded to the
-    most any layer holds with 1 x 1 stand-ins that ``op_mask`` zeroes when summed into layers
-    (:func:`_to_layers`); VFU passes likewise ``(L, P)``, padded with empty passes.
-    """
-
-    names: tuple  # (L,) layer names
-    op_mask: np.ndarray  # (L, K) 1 for a MatrixOp, 0 for padding
-    rows: np.ndarray  # (L, K) K
-    cols: np.ndarray  # (L, K) N
-    vectors: np.ndarray  # (L, K) V
-    input_reuse: np.ndarray  # (L, K) r
-    stationary: np.ndarray  # (L, K) bool
-    has_ops: np.ndarray  # (L,) bool: the layer holds matrices
-    source: np.ndarray  # (L + 1, L) one-hot: whose cores layer j runs on (row 0: one core)
-    layer_vectors: np.ndarray  # (L,) input vectors per inference (1 without matrices)
     vfu_elements: dict  # VFU operation -> (L,) elements
     pass_elements: np.ndarray  # (L, P) elements of each VFU pass (0: padding)
     lookups: np.ndarray  # (L,) ROM look-ups
@@ -668,110 +663,63 @@ def _vfu_items(layer) -> tuple[list[tuple[str, float]], float]:
     return passes, lookups
 
 
-def _grid(rows: list[list], fill) -> np.ndarray:
-    """Ragged rows as an ``(L, max(1, longest))`` array padded with ``fill``."""
-    width = max([1] + [len(row) for row in rows])
-    return np.asarray([list(row) + [fill] * (width - len(row)) for row in rows])
-
-
-def _structure(layers) -> _Structure:
-    """Gather the static numbers of ``layers`` (see :class:`_Structure`)."""
-    n = len(layers)
-    matrices = [tuple(layer.matrix_ops()) for layer in layers]
-    items = [_vfu_items(layer) for layer in layers]
-    # A layer without matrices runs on the cores of the last one with them (row 0: none yet).
-    source, current = np.zeros((n + 1, n)), 0
-    for j, ops in enumerate(matrices):
-        current = j + 1 if ops else current
-        source[current, j] = 1.0
-    field = lambda name, fill: _grid([[getattr(op, name) for op in ops] for ops in matrices], fill)  # noqa: E731
-    op_mask = _grid([[1.0] * len(ops) for ops in matrices], 0.0)
-    context = "for a matrix of the workload"
-    for name in ("rows", "cols", "vectors"):
-        validate.check_range(name, field(name, 1.0), 1.0, integer=True, context=context)
-    validate.check_range("input_reuse", field("input_reuse", 0.0), 0.0, 1.0, high_open=True, context=context)
+@functools.lru_cache(maxsize=64)
+def _vector_work(table: system.LayerTable) -> _VectorWork:
+    items = [_vfu_items(layer) for layer in table.layers]
     passes = [row for row, _ in items]
+    width = max([1] + [len(row) for row in passes])
+    pass_elements = np.asarray([[e for _, e in row] + [0.0] * (width - len(row)) for row in passes])
     vfu_ops = sorted(set(_VFU_KINDS.values()) | set(_SOFTMAX_VFU_OPS))
+    has_ops = table.has_ops
     plain = [
         0.0 if ops else sum(3 * -(-op.elements // MAX_VECTOR_WIDTH) for op in layer.vector_ops())
-        for layer, ops in zip(layers, matrices, strict=True)
+        for layer, ops in zip(table.layers, has_ops, strict=True)
     ]  # temporal SIMD: a load, an operation and a store per MAX_VECTOR_WIDTH elements
-    return _Structure(
-        names=tuple(layer.name for layer in layers),
-        op_mask=op_mask,
-        rows=field("rows", 1.0).astype(float),
-        cols=field("cols", 1.0).astype(float),
-        vectors=field("vectors", 1.0).astype(float),
-        input_reuse=field("input_reuse", 0.0).astype(float),
-        stationary=field("stationary", True).astype(bool),
-        has_ops=np.asarray([bool(ops) for ops in matrices]),
-        source=source,
-        layer_vectors=np.asarray([max((op.vectors for op in ops), default=1) for ops in matrices], float),
+    copies = table.elements("copy") + np.where(
+        has_ops, 0.0, table.vector_elements.sum(axis=1) - table.elements("copy")
+    )
+    return _VectorWork(
         vfu_elements={
             name: np.asarray([sum(e for op, e in row if op == name) for row in passes], float)
             for name in vfu_ops
         },
-        pass_elements=_grid([[e for _, e in row] for row in passes], 0.0).astype(float),
+        pass_elements=pass_elements.astype(float),
         lookups=np.asarray([lookups for _, lookups in items], float),
-        copies=np.asarray(
-            [
-                sum(op.elements for op in layer.vector_ops() if op.kind == "copy" or not ops)
-                for layer, ops in zip(layers, matrices, strict=True)
-            ],
-            float,
-        ),
+        copies=copies,
         plain_instructions=np.asarray(plain, float),
     )
 
 
-def _to_layers(values, s: _Structure):
-    """Sum per-matrix ``values`` ``(L, K)`` into their layers, ``(L,)`` (padding masked out)."""
-    return jnp.sum(values * s.op_mask, axis=1)
-
-
 @dataclasses.dataclass(frozen=True)
-class _Mapped:
-    """Every matrix mapped (grids ``(L, K)``; :func:`hwjax.mapping.map_matrix`'s formulas on all
-    ops at once) and every layer placed (arrays ``(L,)``)."""
+class _Layers:
+    """Every matrix mapped (grids ``(L, K)``) and every layer placed (arrays ``(L,)``)."""
 
-    logical_arrays: Any
-    physical_arrays: Any
-    mvms: Any
-    input_loads: Any
-    partial_sums: Any
-    outputs: Any
-    macs: Any
-    cores: Any  # (L,) cores the layer occupies (without matrices: those of the layer before)
-    tiles: Any  # (L,) tiles it occupies (1 for a layer without matrices)
+    t: system.LayerTable
+    v: _VectorWork
+    m: mapping.MatrixMapping
+    placed: system.Placement
+    replication: Any  # (L,) or scalar copies of each layer's arrays
+    cores: Any  # (L,) cores working on the layer (without matrices: those of the layer before)
+    tiles: Any  # (L,) tiles it spans (1 for a layer without matrices)
 
 
-def _map(hw: _Hardware, s: _Structure, dtype) -> _Mapped:
-    """:func:`hwjax.mapping.map_matrix` on every op and :func:`hwjax.mapping.place` per layer."""
-    config, mode, target = hw.config, hw.mode, hw.target
-    const = lambda x: jnp.asarray(x, dtype=dtype)  # noqa: E731
-    grid = types.SimpleNamespace(
-        name="every matrix",
-        rows=const(s.rows),
-        cols=const(s.cols),
-        vectors=const(s.vectors),
-        input_reuse=const(s.input_reuse),
-    )
-    m = mapping.map_matrix(grid, target, config.input_shuffling, mode)
-    logical = m.logical_arrays
-    arrays = _to_layers(logical, s)
-    placed = mapping.place(arrays, config.mvmus_per_core, config.cores_per_tile, config.tiles_per_node, mode)
-    # Gather through the static one-hot at full precision (exact: one product by 1 per entry).
-    cores = jnp.dot(jnp.concatenate([jnp.ones(1, dtype), placed["cores"]]), s.source, precision="highest")
-    return _Mapped(
-        logical_arrays=logical,
-        physical_arrays=m.physical_arrays,
-        mvms=m.mvms,
-        input_loads=m.input_loads,
-        partial_sums=m.partial_sums,
-        outputs=m.outputs,
-        macs=m.macs,
-        cores=cores,
-        tiles=jnp.where(s.has_ops, placed["tiles"], 1.0),
+def _layers(hw: _Hardware, table: system.LayerTable, knobs: system.LayerKnobs) -> _Layers:
+    """Map every matrix (:func:`hwjax.system.map_layers`) and pack the layers' MVMUs into cores
+    and tiles (:func:`hwjax.system.place`; a logical array is one MVMU)."""
+    config, mode = hw.config, hw.mode
+    slices = None if knobs.slice_bits is None else system.slice_count(knobs.slice_bits)
+    m = system.map_layers(table, hw.target, config.input_shuffling, mode, knobs.occupancy, slices)
+    replication = system.layer_values(knobs, "replication", 1.0)
+    arrays = table.to_layers(m.logical_arrays) * replication
+    placed = system.place(arrays, config.mvmus_per_core, config.cores_per_tile, config.tiles_per_node, mode)
+    return _Layers(
+        t=table,
+        v=_vector_work(table),
+        m=m,
+        placed=placed,
+        replication=replication,
+        cores=jnp.maximum(table.from_source(placed.cores_used), 1.0),
+        tiles=jnp.where(table.has_ops, placed.tiles_used, 1.0),
     )
 
 
@@ -780,43 +728,47 @@ def _soft_min(a, b, mode: str):
     return a + b - relax.maximum(a, b, mode=mode)
 
 
-def _mvm_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+def _mvm_cost(hw: _Hardware, x: _Layers) -> Cost:
     """MVMs of every matrix: energy per MVM, latency per vector, ops 2 MACs. MVMs run one after
     another per input vector: 1 with coalescing (one MVM instruction fires every MVMU of a core;
-    cores run in parallel), else the MVMUs a core holds. A non-stationary matrix is also
-    written into its crossbars once per inference (in parallel)."""
+    cores run in parallel), else the MVMUs a core holds; ``replication`` copies split the
+    vectors. A non-stationary matrix is also written into its crossbars once per inference."""
+    t, m = x.t, x.m
     if hw.config.mvm_coalescing:
         series = 1.0
     else:
         series = _soft_min(m.logical_arrays, hw.config.mvmus_per_core, hw.mode)
     write = crossbar.write(_crossbar(hw.config), mode=hw.mode)
-    dynamic = ~s.stationary
-    energy = m.mvms * hw.mvm.energy + dynamic * m.physical_arrays * write.energy
-    latency = s.vectors * hw.mvm.latency * series + dynamic * write.latency
-    per_layer = [_to_layers(x, s) for x in (energy, latency, 2.0 * m.macs)]
+    dynamic = ~t.stationary
+    rounds = relax.ceil(t.vectors / jnp.asarray(x.replication)[..., None], mode=hw.mode)
+    mvm_energy, mvm_latency = jnp.asarray(hw.mvm.energy)[..., None], jnp.asarray(hw.mvm.latency)[..., None]
+    energy = m.mvms * mvm_energy + dynamic * m.physical_arrays * jnp.asarray(write.energy)[..., None]
+    latency = rounds * mvm_latency * series + dynamic * jnp.asarray(write.latency)[..., None]
+    per_layer = [t.to_layers(v) for v in (energy, latency, 2.0 * m.macs)]
     return unchecked(per_layer[0], per_layer[1], 0.0, ops=per_layer[2])
 
 
-def _vfu_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+def _vfu_cost(hw: _Hardware, x: _Layers) -> Cost:
     """Vector ops on ``vfu_width`` lanes of each of the layer's cores, one pass per op (the
     additions that reduce row blocks' partial sums are one more), and ROM look-ups (sigmoid,
     tanh, softmax's exp; Fig. 3.3's five steps), each core's one after another."""
-    config, mode = hw.config, hw.mode
-    lanes = config.vfu_width * m.cores
-    sums = _to_layers(m.partial_sums, s)
-    cycles = jnp.sum(relax.ceil(s.pass_elements / lanes[:, None], mode=mode), axis=1)  # padding: 0
-    cycles = cycles + s.has_ops * relax.ceil(sums / lanes, mode=mode)
-    energy = sum(elements * hw.vfu_energy[op] for op, elements in s.vfu_elements.items())
-    energy = energy + sums * hw.vfu_energy["add"] + s.lookups * hw.lookup.energy
-    latency = cycles * _cycle(config) + s.lookups * hw.lookup.latency / m.cores
+    config, mode, t, v = hw.config, hw.mode, x.t, x.v
+    lanes = config.vfu_width * x.cores
+    sums = t.to_layers(x.m.partial_sums)
+    cycles = jnp.sum(relax.ceil(v.pass_elements / lanes[:, None], mode=mode), axis=1)  # padding: 0
+    cycles = cycles + t.has_ops * relax.ceil(sums / lanes, mode=mode)
+    energy = sum(elements * hw.vfu_energy[op] for op, elements in v.vfu_elements.items())
+    energy = energy + sums * hw.vfu_energy["add"] + v.lookups * hw.lookup.energy
+    latency = cycles * _cycle(config) + v.lookups * hw.lookup.latency / x.cores
     return unchecked(energy, latency, 0.0)
 
 
-def _register_file_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+def _register_file_cost(hw: _Hardware, x: _Layers) -> Cost:
     """Copies between the register file and XbarIn/XbarOut: every input load and every row
     block's outputs (``outputs + partial_sums``), spread over the layer's cores."""
-    words = relax.ceil(_to_layers(m.input_loads + m.outputs + m.partial_sums, s), mode=hw.mode)
-    return unchecked(words * hw.copy.energy, words * hw.copy.latency / m.cores, 0.0)
+    m = x.m
+    words = relax.ceil(x.t.to_layers(m.input_loads + m.outputs + m.partial_sums), mode=hw.mode)
+    return unchecked(words * hw.copy.energy, words * hw.copy.latency / x.cores, 0.0)
 
 
 def _row_count(hw: _Hardware, words):
@@ -825,7 +777,7 @@ def _row_count(hw: _Hardware, words):
     return relax.ceil(words / row_words, mode=hw.mode)
 
 
-def _data_movement_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+def _data_movement_cost(hw: _Hardware, x: _Layers) -> Cost:
     """Tile and node traffic of the layers.
 
     Every input element loaded into an XbarIn, every element of a copy (e.g. an embedding
@@ -834,100 +786,84 @@ def _data_movement_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
     of its inputs and partial sums crosses tiles (a send and a receive, whose head latency is
     charged in the same share). Tiles move their rows in parallel.
     """
-    inputs = _to_layers(m.input_loads, s)
-    rows = _row_count(hw, inputs + s.copies)
-    share = 1.0 - 1.0 / m.tiles  # 0 for a layer without matrices (one tile)
-    crossing = s.has_ops * _row_count(hw, share * (inputs + _to_layers(m.partial_sums, s)))
+    t = x.t
+    inputs = t.to_layers(x.m.input_loads)
+    rows = _row_count(hw, inputs + x.v.copies)
+    share = 1.0 - 1.0 / x.tiles  # 0 for a layer without matrices (one tile)
+    crossing = t.has_ops * _row_count(hw, share * (inputs + t.to_layers(x.m.partial_sums)))
     energy = rows * hw.in_tile.energy + crossing * hw.in_node.energy
     latency = rows * hw.in_tile.latency + crossing * hw.in_node.latency + share * hw.in_node_head
-    return unchecked(energy, latency / m.tiles, 0.0)
+    return unchecked(energy, latency / x.tiles, 0.0)
 
 
-def _control_cost(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
+def _control_cost(hw: _Hardware, x: _Layers) -> Cost:
     """Instruction fetch and decode, overlapped with execution (latency 0). Instructions per
     input vector and core: the MVMs (1 when coalesced) and :data:`_OTHER_INSTRUCTIONS`; a layer
     without matrices loads, operates and stores vectors of at most :data:`MAX_VECTOR_WIDTH`
     elements (temporal SIMD, section 3.3.3)."""
-    config = hw.config
-    cores = mapping.place(m.logical_arrays, config.mvmus_per_core, 1.0, 1.0, hw.mode)["cores"]
-    mvms = cores if config.mvm_coalescing else m.logical_arrays
-    count = _to_layers(s.vectors * (mvms + _OTHER_INSTRUCTIONS * cores), s) + s.plain_instructions
+    config, t = hw.config, x.t
+    cores = mapping.place(x.m.logical_arrays, config.mvmus_per_core, 1.0, 1.0, hw.mode)["cores"]
+    mvms = cores if config.mvm_coalescing else x.m.logical_arrays
+    count = t.to_layers(t.vectors * (mvms + _OTHER_INSTRUCTIONS * cores)) + x.v.plain_instructions
     return unchecked(count * hw.instruction_energy, 0.0, 0.0)
 
 
-def _occupied(hw: _Hardware, s: _Structure, m: _Mapped) -> Cost:
-    """Leakage (W) and area (m²) of the occupied cores and the shared units of their tiles;
-    idle units are power-gated (figures.md 1). A layer without matrices (pooling, embedding)
-    runs on the cores of the layer before it: their leakage counts, their area is that
-    layer's."""
-    shared = s.has_ops * m.tiles
-    area = s.has_ops * m.cores * hw.core.area + shared * hw.tile_shared.area
-    return unchecked(0.0, 0.0, area, m.cores * hw.core.leakage + shared * hw.tile_shared.leakage)
+def _occupied(hw: _Hardware, x: _Layers) -> tuple[Any, Any]:
+    """(area m², leakage W) of the hardware each layer occupies: its share of the cores and of
+    their tiles' shared units. A layer without matrices (pooling, embedding) runs on the cores
+    of the layer before it: their leakage counts, their area is that layer's."""
+    p = x.placed
+    area = p.cores * hw.core.area + p.tiles * hw.tile_shared.area
+    leakage = (
+        x.t.from_source(p.cores, 0.0) * hw.core.leakage
+        + x.t.from_source(p.tiles, 0.0) * hw.tile_shared.leakage
+    )
+    return area, leakage
 
 
-def _items(hw: _Hardware, s: _Structure) -> dict[str, Cost]:
+def _items(hw: _Hardware, x: _Layers) -> dict[str, Cost]:
     """Every layer's costs before pipelining: entry name -> Cost of arrays ``(L,)``."""
-    dtype = jnp.result_type(hw.mvm.energy, hw.mvm.latency, float)
-    m = _map(hw, s, dtype)
-    items = {
-        "mvm": _mvm_cost(hw, s, m),
-        "vfu": _vfu_cost(hw, s, m),
-        "register_file": _register_file_cost(hw, s, m),
-        "data_movement": _data_movement_cost(hw, s, m),
-        "control": _control_cost(hw, s, m),
+    return {
+        "mvm": _mvm_cost(hw, x),
+        "vfu": _vfu_cost(hw, x),
+        "register_file": _register_file_cost(hw, x),
+        "data_movement": _data_movement_cost(hw, x),
+        "control": _control_cost(hw, x),
     }
-    latency = sum(cost.latency for cost in items.values())
-    occupied = _occupied(hw, s, m)
-    items["leakage"] = unchecked(occupied.leakage * latency, 0.0, occupied.area)
-    return items
 
 
-def _with_latency_scale(cost: Cost, factor) -> Cost:
-    return unchecked(cost.energy, cost.latency * factor, cost.area, cost.leakage, cost.ops)
+#: Knobs :func:`inference` takes per layer (:class:`hwjax.system.LayerKnobs`).
+LAYER_KNOBS = (*system.LAYER_KNOBS, "slice_bits")
 
 
-def _by_layer(cost: Cost, layers: int) -> list[Cost]:
-    """A Cost of arrays ``(L,)`` as one Cost per layer (scalar fields are every layer's). One
-    split per field, whose gradient is one concatenation (indexing each entry would pad)."""
-    fields = [getattr(cost, name) for name in COST_FIELDS]
-    split = [jnp.unstack(jnp.asarray(x)) if jnp.ndim(x) else [x] * layers for x in fields]
-    return [unchecked(*entry) for entry in zip(*split, strict=True)]
+def _layer_config(config: Config, knobs: system.LayerKnobs) -> Config:
+    """``config`` with the per-layer knobs as ``(L,)`` leaves (unit costs then come per layer)."""
+    leaves = {
+        name: getattr(knobs, name) for name in ("weight_bits", "bits_per_cell", "input_bits", "adc_bits")
+    }
+    leaves = {name: value for name, value in leaves.items() if value is not None}
+    if knobs.slice_bits is not None:
+        slices = jnp.asarray(knobs.slice_bits)
+        leaves["weight_bits"] = jnp.sum(slices, axis=-1)
+        leaves["bits_per_cell"] = jnp.max(slices, axis=-1)
+    return dataclasses.replace(config, **leaves) if leaves else config
 
 
-def _pipeline_factors(latencies, vectors, mode: str):
-    """Per-layer latency factors that make the serial sum the pipelined total.
-
-    Layer ``i`` of latency ``L_i`` over ``V_i`` vectors hands its first vector on after
-    ``f_i = L_i / V_i`` and needs ``r_i = L_i - f_i`` more; the next layer starts then (inter-
-    layer pipelining, section 3.4.1). Total ``sum f_i + max r_i`` (through
-    :func:`hwjax.relax.max`); layer ``i`` is charged ``f_i + max r x r_i / sum r`` (the slowest
-    tail shared in proportion to the tails). ``latencies`` and ``vectors`` are arrays ``(L,)``;
-    returns ``charged_i / L_i`` (1 where ``L_i = 0``), an array ``(L,)``.
-    """
-    latencies = jnp.asarray(latencies, dtype=float)
-    first = latencies / jnp.asarray(vectors, dtype=latencies.dtype)
-    rest = latencies - first
-    tail = relax.max(rest, mode=mode)
-    rest_sum = jnp.sum(rest)
-    share = jnp.where(rest_sum > 0, rest / jnp.where(rest_sum > 0, rest_sum, 1.0), 0.0)
-    charged = first + tail * share
-    return jnp.where(latencies > 0, charged / jnp.where(latencies > 0, latencies, 1.0), 1.0)
-
-
-def inference(config: Config, workload, mode: str = "ste") -> Report:
+@system.batched
+def inference(config: Config, workload, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """Energy and latency of one inference (batch 1) of ``workload`` on a PUMA node.
 
-    Every matrix is mapped onto MVMUs (:func:`hwjax.mapping.map_matrix` on
-    :func:`array_target`; a logical array is one MVMU) and placed into cores and tiles
-    (:func:`hwjax.mapping.place`). Unit costs come once per configuration from the components
-    (:func:`mvmu_mvm`, ``digital.vfu_op``, ``regfile.rom_lookup``, the ``noc.DataMovement``
-    actions, which are linear in the words and rows moved) and scale with each layer's counts.
-    Per layer, serially:
+    Every matrix is mapped onto MVMUs (:func:`hwjax.system.map_layers` on :func:`array_target`;
+    a logical array is one MVMU) and the layers are packed into cores and tiles
+    (:func:`hwjax.system.place`). Unit costs come once per configuration (per layer where
+    ``layers`` overrides a knob) from the components (:func:`mvmu_mvm`, ``digital.vfu_op``,
+    ``regfile.rom_lookup``, the ``noc.DataMovement`` actions, which are linear in the words and
+    rows moved) and scale with each layer's counts. Per layer, serially:
 
-    * ``mvm``: ``mvms`` x :func:`mvmu_mvm`'s energy; latency ``vectors`` x the MVM latency per
-      matrix, times the MVMUs of a core when ``mvm_coalescing`` is off (MVM instructions then
-      run one at a time; Table 3.10). A non-stationary matrix is also written into its
-      crossbars. ``ops`` = 2 MACs.
+    * ``mvm``: ``mvms`` x :func:`mvmu_mvm`'s energy; latency ``vectors`` (over the layer's
+      ``replication`` copies) x the MVM latency per matrix, times the MVMUs of a core when
+      ``mvm_coalescing`` is off (MVM instructions then run one at a time; Table 3.10). A
+      non-stationary matrix is also written into its crossbars. ``ops`` = 2 MACs.
     * ``vfu``: vector ops on ``vfu_width`` lanes of every occupied core (temporal SIMD) and the
       additions that reduce row blocks' partial sums; sigmoid, tanh and softmax's exp as
       ROM-embedded-RAM look-ups.
@@ -936,41 +872,43 @@ def inference(config: Config, workload, mode: str = "ste") -> Report:
     * ``data_movement``: shared-memory stores and loads of the inputs, inter-tile sends and
       receives when a layer spans tiles (zero-load network).
     * ``control``: instruction fetch and decode (latency hidden by execution).
-    * ``leakage``: the occupied cores and their tiles' shared units leak over the layer's own
-      latency (``energy``); ``area`` is theirs (the hardware the layer occupies).
+    * ``leakage``: the layer's share of the cores and their tiles' shared units leaks while the
+      layer runs, its unpipelined latency (energy, J; idle units are power-gated, figures.md 1); ``area`` is
+      that share (m²).
 
-    **Pipelining** (``config.pipelining``, section 3.4.1): a layer starts once its predecessor
-    has produced its first vector, so the inference takes ``sum_i L_i / V_i + max_i (L_i -
-    L_i / V_i)`` for layers of latency ``L_i`` over ``V_i`` input vectors. Each layer's
-    latencies are scaled to its share of that total (:func:`_pipeline_factors`), so
-    ``total(report).latency`` is the pipelined latency; without pipelining the layers run back
-    to back. Energies are the same either way.
+    A last row ``idle`` holds the area of the allocated cores' and tiles' empty slots (layers
+    pack into shared cores and tiles; gated, they leak nothing). ``total(report).area`` is the
+    area of the cores and tiles allocated to the workload.
 
-    Not modelled: traffic between nodes for workloads larger than one node; network contention.
+    **Pipelining** (``config.pipelining``, section 3.4.1; :func:`hwjax.system.pipeline`): a
+    layer starts once its predecessor has produced its first vector, so the inference takes
+    ``sum_i L_i / V_i + max_i (L_i - L_i / V_i)`` for layers of latency ``L_i`` over ``V_i``
+    input vectors; without pipelining the layers run back to back. Energies are the same.
+
+    Not modelled: traffic between nodes for workloads larger than one node; network contention;
+    layers sharing a core do not slow each other.
 
     Args:
-        config: the node.
+        config: the node; leaves of shape ``(n,)`` give a batch of ``n`` designs.
         workload: a :class:`hwjax.workloads.Network` (static structure).
         mode: relaxation of every count (:mod:`hwjax.relax`).
+        layers: per-layer knobs (:data:`LAYER_KNOBS`), arrays ``(L,)``; ``None`` for none.
 
     Returns:
         ``Report({layer name: Report({"mvm", "vfu", "register_file", "data_movement",
-        "control", "leakage"}, "serial")}, "serial")``.
+        "control", "leakage"}, "serial"), ..., "idle": Cost}, "serial")``.
     """
     validate.check_choice("mode", mode, relax.MODES)
-    if not isinstance(workload, workloads.Network):
-        raise ValueError(f"workload must be a hwjax.workloads.Network, got {type(workload).__name__}")
-    layers = list(workload)
-    structure = _structure(layers)
-    items = _items(_hardware(config, mode), structure)
+    table = system.layer_table(workload)
+    knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
+    hw = _hardware(_layer_config(config, knobs), mode)
+    x = _layers(hw, table, knobs)
+    items = _items(hw, x)
+    latency = sum(cost.latency for cost in items.values())  # each layer is busy this long
     if config.pipelining:
-        latencies = sum(cost.latency for cost in items.values())
-        factors = _pipeline_factors(latencies, structure.layer_vectors, mode)
-        items = {name: _with_latency_scale(cost, factors) for name, cost in items.items()}
-    layers = len(structure.names)
-    split = {entry: _by_layer(cost, layers) for entry, cost in items.items()}
-    reports = {
-        name: Report({entry: costs[j] for entry, costs in split.items()}, "serial")
-        for j, name in enumerate(structure.names)
-    }
-    return Report(reports, compose="serial")
+        charged = system.pipeline(latency / table.layer_vectors, latency, mode)
+        items = system.scale_latencies(items, charged)
+    area, leakage = _occupied(hw, x)
+    items["leakage"] = unchecked(leakage * latency, 0.0, area)
+    idle_area, _ = system.idle_slots(x.placed, hw.core, hw.tile_shared)  # gated: no leakage
+    return system.layer_report(table, items, unchecked(0.0, 0.0, idle_area))

@@ -1,6 +1,8 @@
 """Layer descriptors, networks and from_flax (hwjax.workloads)."""
 
+import ast
 import dataclasses
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -429,3 +431,15 @@ class ConvBN(nnx.Module):
 def test_from_flax_activation_attaches_through_batch_norm():
     (conv,) = W.from_flax(_abstract(ConvBN), jnp.ones((1, 8, 8, 3))).layers
     assert (conv.activation, conv.weights) == ("relu", 3 * 3 * 3 * 4)  # BN parameters are not weights
+
+
+def test_flax_trace_imports_nothing_from_hwjax():
+    # One import arrow: workloads builds the layers from flax_trace's plain-data Trace, so the
+    # jaxpr walker never imports workloads (nor anything that might import it back).
+    from hwjax import flax_trace
+
+    tree = ast.parse(Path(flax_trace.__file__).read_text())
+    nodes = list(ast.walk(tree))
+    imported = [node.module for node in nodes if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names]
+    assert not [name for name in imported if name and name.split(".")[0] == "hwjax"], imported

@@ -248,6 +248,18 @@ def conversion(adc: ADC, active_bits=None) -> Cost:
     return Cost(dynamic, latency * fraction, area, leakage)
 
 
+#: Resolution at which the accelerators' ADCs are sized to their rate (PUMA, ISAAC: 8 bits).
+SIZED_BITS = 8.0
+
+
+def sar_time(bits, time_at_sized_bits, sized_bits=SIZED_BITS):
+    """Conversion time of a SAR ADC at ``bits``, s: one comparison per bit on a fixed step
+    clock, so ``time_at_sized_bits x bits / sized_bits`` (the converter was sized to convert in
+    ``time_at_sized_bits`` at ``sized_bits``). Where conversion bounds an MVM, resolution sets
+    its speed."""
+    return time_at_sized_bits * bits / sized_bits
+
+
 def walden_fom(adc: ADC):
     """Walden figure of merit ``P / (f_s 2^N)`` of the design, J per conversion step.
 

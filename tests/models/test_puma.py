@@ -267,9 +267,9 @@ def _lstms(steps=12):
 def test_inference_report_structure_and_totals():
     network = _convs()
     report = puma.inference(CONFIG, network)
-    assert list(report) == [layer.name for layer in network]
+    assert list(report) == [*(layer.name for layer in network), "idle"]
     entries = {"mvm", "vfu", "register_file", "data_movement", "control", "leakage"}
-    assert all(set(report[name]) == entries for name in report)
+    assert all(set(report[layer.name]) == entries for layer in network)
     whole = hj.total(report)
     assert float(whole.ops) == 2 * network.macs
     energies = [float(hj.total(report[name]).total_energy) for name in report]
