@@ -246,11 +246,11 @@ def map_layers(
 ) -> mapping.MatrixMapping:
     """Every matrix of ``table`` mapped onto ``target``: a MatrixMapping of grids ``(L, K)``.
 
-    ``target``'s leaves may be per-layer ``(L,)`` (per-layer knobs); ``occupancy`` ``(L,)``
+    ``target``'s leaves may be per-layer ``(L,)`` or ``(L, 1)`` (per-layer knobs); ``occupancy`` ``(L,)``
     scales each layer's blocks (:func:`hwjax.mapping.map_counts`); ``slices`` ``(L,)`` overrides
     the weight slices per logical array (heterogeneous slicing per layer).
     """
-    column = lambda x: None if x is None else jnp.asarray(x)[..., None] if jnp.ndim(x) else x  # noqa: E731
+    column = lambda x: x[:, None] if isinstance(x, jax.Array | np.ndarray) and x.ndim == 1 else x  # noqa: E731
     target = jax.tree_util.tree_map(column, target)
     return mapping.map_counts(
         table.rows,
@@ -414,6 +414,29 @@ def layer_report(table: LayerTable, items: dict[str, Cost], idle: Cost | None = 
 
 
 # ---------------------------------------------------------------------------------------------
+# A live model
+
+
+def cost_flax(
+    inference, config, model, *example_inputs, rows: int, cols: int, mode: str = "ste", layers=None
+):
+    """Cost a live Flax NNX ``model`` with its actual weights on an accelerator.
+
+    The workload comes from tracing ``model(*example_inputs)`` and each layer's crossbar block
+    occupancy from the weights that reach its matrix products (masks respected;
+    :func:`hwjax.workloads.occupancy_from_flax` on ``rows x cols`` arrays, ``mode``: exact in
+    value, differentiable in the weights in ``"ste"`` and ``"smooth"``), so empty blocks cost
+    nothing. ``inference`` is a model's ``inference(config, network, mode, layers=...)``;
+    ``layers`` adds other per-layer knobs. Returns its Report.
+    """
+    network, occupancy = workloads.occupancy_from_flax(
+        model, *example_inputs, rows=rows, cols=cols, mode=mode
+    )
+    knobs = dataclasses.replace(layers or LayerKnobs(), occupancy=occupancy)
+    return inference(config, network, mode, layers=knobs)
+
+
+# ---------------------------------------------------------------------------------------------
 # Batches
 
 
@@ -442,6 +465,8 @@ def batched(fn):
 
     @functools.wraps(fn)
     def wrapper(config, *args, layers: LayerKnobs | None = None, **kwargs):
+        if layers is not None and not isinstance(layers, LayerKnobs):
+            raise ValueError(f"layers must be a hwjax.system.LayerKnobs or None, got {type(layers).__name__}")
         shape = batch_shape(config, layers)
         if not shape:
             return fn(config, *args, layers=layers, **kwargs)

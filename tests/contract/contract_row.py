@@ -31,6 +31,8 @@ class ContractRow:
             ``ValueError`` whose message contains the parameter name. ``"mode"`` may be
             overridden too.
         modes: modes the function supports (``(None,)`` when it takes none).
+        native_batch: the function takes its knobs as arrays of shape ``(n,)`` (a batch of
+            Config leaves) and returns outputs with a leading ``(n,)``, equal to ``n`` calls.
     """
 
     name: str
@@ -39,6 +41,7 @@ class ContractRow:
     knobs: dict[str, tuple[float, float]]
     bad_inputs: tuple[tuple[dict[str, Any], str], ...] = ()
     modes: tuple[str | None, ...] = (None,)
+    native_batch: bool = False
 
     @property
     def default_mode(self) -> str | None:

@@ -55,5 +55,6 @@ ROWS = [
             ({"crossbar_cycle": 0.0}, "crossbar_cycle"),
         ),
         modes=MODES,
+        native_batch=True,
     ),
 ]

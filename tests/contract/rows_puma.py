@@ -62,5 +62,6 @@ ROWS = [
             ({"network": (workloads.Dense(4, 4),)}, "workload"),
         ),
         modes=MODES,
+        native_batch=True,
     ),
 ]

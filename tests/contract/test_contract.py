@@ -121,6 +121,17 @@ def test_vmap_over_each_knob_equals_loop(row: ContractRow, knob: str):
     _assert_trees_close(batched, looped)
 
 
+@pytest.mark.parametrize("n", [2, 3])  # 2: the layer count of contract_row.TINY_NETWORK
+@pytest.mark.parametrize("row", [row for row in ROWS if row.native_batch], ids=_ids)
+def test_knob_arrays_give_a_batch_equal_to_separate_calls(row: ContractRow, n: int):
+    # Every knob at once as an (n,) array: the model batches its Config leaves itself.
+    samples = _knob_samples(row, n, seed=2)
+    batch = {name: jnp.stack([s[name] for s in samples]) for name in row.knobs}
+    batched = _bind(row, row.default_mode)(batch)
+    looped = [_jitted(row, row.default_mode)(sample) for sample in samples]
+    _assert_trees_close(batched, jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *looped))
+
+
 def _central_difference(flat, knobs: dict, name: str, span: float) -> np.ndarray:
     """d flat(knobs) / d knobs[name] by central differences: shape (outputs, *knob shape).
 
