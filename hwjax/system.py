@@ -105,7 +105,7 @@ def _grid(rows: list[list], fill) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _table(network: workloads.Network) -> LayerTable:
+def _table(network: workloads.Network, dtype: str) -> LayerTable:
     layers = tuple(network)
     matrices = [tuple(layer.matrix_ops()) for layer in layers]
     vector_ops = [tuple(layer.vector_ops()) for layer in layers]
@@ -118,28 +118,33 @@ def _table(network: workloads.Network) -> LayerTable:
     return LayerTable(
         layers=layers,
         names=tuple(layer.name for layer in layers),
-        op_mask=_grid([[1.0] * len(ops) for ops in matrices], 0.0).astype(float),
-        rows=field("rows", 1).astype(float),
-        cols=field("cols", 1).astype(float),
-        vectors=field("vectors", 1).astype(float),
-        input_reuse=field("input_reuse", 0.0).astype(float),
+        op_mask=_grid([[1.0] * len(ops) for ops in matrices], 0.0).astype(dtype),
+        rows=field("rows", 1).astype(dtype),
+        cols=field("cols", 1).astype(dtype),
+        vectors=field("vectors", 1).astype(dtype),
+        input_reuse=field("input_reuse", 0.0).astype(dtype),
         stationary=field("stationary", True).astype(bool),
         has_ops=np.asarray([bool(ops) for ops in matrices]),
-        source=source,
-        layer_vectors=np.asarray([max((op.vectors for op in ops), default=1) for ops in matrices], float),
+        source=source.astype(dtype),
+        layer_vectors=np.asarray([max((op.vectors for op in ops), default=1) for ops in matrices], dtype),
         vector_kinds=_grid([[op.kind for op in ops] for ops in vector_ops], ""),
-        vector_elements=_grid([[op.elements for op in ops] for ops in vector_ops], 0).astype(float),
-        macs=np.asarray([layer.macs for layer in layers], float),
+        vector_elements=_grid([[op.elements for op in ops] for ops in vector_ops], 0).astype(dtype),
+        macs=np.asarray([layer.macs for layer in layers], dtype),
     )
 
 
 def layer_table(network) -> LayerTable:
-    """The :class:`LayerTable` of ``network`` (a :class:`hwjax.workloads.Network`), cached."""
+    """The :class:`LayerTable` of ``network`` (a :class:`hwjax.workloads.Network`), cached.
+
+    Its numbers are in JAX's default float (float32, or float64 under ``jax_enable_x64``): one
+    table per precision, since XLA reuses a constant made from the same numpy array across a
+    change of precision, which breaks gradients mixing float32 and float64.
+    """
     if not isinstance(network, workloads.Network):
         raise ValueError(f"workload must be a hwjax.workloads.Network, got {type(network).__name__}")
     if len(network) == 0:
         raise ValueError(f"workload {network.name!r} has no layers; give at least one")
-    return _table(network)
+    return _table(network, jnp.dtype(jnp.result_type(float)).name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,18 +366,19 @@ def scale_latencies(items: dict[str, Cost], charged) -> dict[str, Cost]:
     return {k: unchecked(c.energy, c.latency * factor, c.area, c.leakage, c.ops) for k, c in items.items()}
 
 
-def idle_leakage(layer_leakage, latencies, allocated_leakage, gated: bool):
+def idle_leakage(layer_leakage, latencies, empty_leakage, gated: bool):
     """Leakage energy, J, of allocated hardware while it waits (the ``"idle"`` row).
 
     ``layer_leakage`` ``(L,)`` W of the hardware each layer occupies, charged in its own rows
-    over its ``latencies`` ``(L,)``; ``allocated_leakage`` W of everything allocated. Power-gated
-    hardware (``gated``, PUMA: idle units are gated) leaks only while its layer runs, so nothing
-    is idle; otherwise (ISAAC) all of it leaks for the whole inference.
+    over its ``latencies`` ``(L,)``; ``empty_leakage`` W of the allocated hardware no layer
+    occupies. Power-gated hardware (``gated``, PUMA: idle units are gated) leaks only while its
+    layer runs, so nothing is idle; otherwise (ISAAC) all of it leaks for the whole inference:
+    each layer's hardware while the other layers run, the empty slots throughout.
     """
     if gated:
         return jnp.zeros(())
-    busy = jnp.sum(layer_leakage * latencies)
-    return jnp.maximum(allocated_leakage * jnp.sum(latencies) - busy, 0.0)
+    inference = jnp.sum(latencies)
+    return jnp.sum(layer_leakage * (inference - latencies)) + empty_leakage * inference
 
 
 # ---------------------------------------------------------------------------------------------
