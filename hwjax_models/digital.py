@@ -40,7 +40,7 @@ reading of "the entire model is mapped using on-chip SRAM" (idle capacity neithe
 area): the weight SRAM holds all the weights, the activation buffer the largest layer's inputs and
 outputs, the accumulators the largest matrix's outputs over all its vectors (each at least 1 KiB);
 the Config's capacities apply to ``chip`` and ``peak`` only. Each matrix is tiled into
-``ceil(K / mac_rows) x ceil(N / mac_cols)`` blocks (:func:`hwjax.mapping.map_matrix` used for tiling only).
+``ceil(K / mac_rows) x ceil(N / mac_cols)`` blocks (:func:`hwjax.system.map_layers`, for tiling only).
 Each block's weights are read from the SRAM once per inference and stay in the array while all
 ``V`` vectors stream through it, one per cycle (so convolutions reuse a weight across their output
 pixels, while a batch-1 dense or LSTM layer uses each loaded weight once: the PUMA/PANTHER
@@ -52,10 +52,15 @@ Latency: the blocks are spread over the node's cores, ``ceil(blocks / cores)`` r
 ``max(V, mac_rows)`` cycles (computing ``V`` vectors while the next block's ``mac_rows`` weight
 rows load), plus the first load and the array's fill and drain (``2 mac_rows + mac_cols`` cycles);
 then the vector ops, ``ceil(elements / vfu_width)`` cycles each. Layers run one after another
-(TPU's layer-at-a-time execution). Each layer's ``"leakage"`` entry carries the area and leakage
-of its share of the hardware: the weight SRAM in proportion to its weights, the rest split evenly
-over the layers, so that the serial total is the whole chip and its leakage is charged over the
-whole inference.
+(TPU's layer-at-a-time execution); the model evaluates them all at once, as arrays over the
+layers (:mod:`hwjax.system`). The whole chip is powered for the whole inference (nothing is gated),
+so its leakage power times the inference latency is charged as energy: each layer's
+``"leakage"`` entry holds what the hardware it uses leaks while it runs (the MAC arrays,
+buffers, accumulators and VFU, and its own weights' share of the weight SRAM), and a last
+``"idle"`` row the leakage of the other layers' weights while they wait. A layer's area is its
+weights' share of the weight SRAM plus an even share of the rest; the idle row has no area (no
+allocated hardware is unused). Per-layer ``weight_bits``, ``input_bits``, ``replication`` and
+block ``occupancy`` (:class:`hwjax.system.LayerKnobs`) are documented on :func:`inference`.
 
 Every public function works under ``jit``, ``vmap`` over any ``Config`` leaf and ``grad``; counts
 go through :mod:`hwjax.relax` with ``mode``.
@@ -64,16 +69,18 @@ go through :mod:`hwjax.relax` with ``mode``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
-from hwjax import relax, validate
+from hwjax import relax, system, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import digital, memory
 from hwjax.cost import Cost, Report, replicate, total, unchecked
-from hwjax.mapping import ArrayTarget, map_matrix
+from hwjax.mapping import ArrayTarget
 from hwjax.tech import Tech, check_tech
 
 #: PUMA's technology (dissertation Table 3.5: 32 nm; simulator vdd 0.9 V).
@@ -307,10 +314,107 @@ def peak(config: Config, mode: str = "ste") -> Cost:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Parts:
-    """Per-configuration unit costs shared by the layers (J, m², W)."""
+class _Work:
+    """This model's reading of a network (static, built once per LayerTable): arrays ``(L,)``."""
 
-    mac: Any  # one MAC
+    weights: Any  # weights of each layer's matrices, sum of K x N
+    total_weights: float  # all of them
+    activations: Any  # input plus output elements of each layer
+    largest_activations: float  # the most of any layer
+    largest_sums: float  # the largest matrix's outputs over all its vectors, N x V (0: none)
+    vfu_elements: dict  # VFU op -> elements of the vector ops it runs
+    unit_elements: Any  # elements on activation units (the other vector ops)
+
+
+@functools.lru_cache(maxsize=64)
+def _work(table: system.LayerTable) -> _Work:
+    kinds, elements = table.vector_kinds, table.vector_elements
+    weights = np.sum(table.rows * table.cols * table.op_mask, axis=1)
+    activations = np.asarray([layer.input_elements + layer.output_elements for layer in table.layers], float)
+    used = sorted({_VFU_KIND[k] for k in np.unique(kinds) if k in _VFU_KIND})
+    on_vfu = np.isin(kinds, list(_VFU_KIND))
+    runs = lambda op: [k for k, v in _VFU_KIND.items() if v == op]  # noqa: E731
+    return _Work(
+        weights=weights,
+        total_weights=float(np.sum(weights)),
+        activations=activations,
+        largest_activations=float(np.max(activations)),
+        largest_sums=float(np.max(table.cols * table.vectors * table.op_mask)),
+        vfu_elements={op: np.sum(np.where(np.isin(kinds, runs(op)), elements, 0.0), axis=1) for op in used},
+        unit_elements=np.sum(np.where(on_vfu, 0.0, elements), axis=1),  # padding holds 0 elements
+    )
+
+
+#: Knobs :func:`inference` takes per layer (:class:`hwjax.system.LayerKnobs`).
+LAYER_KNOBS = ("weight_bits", "input_bits", "replication", "occupancy")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Knobs:
+    """The per-layer knobs resolved: ``(L,)`` arrays where given, else the Config's scalars
+    (replication and occupancy: ``None``, the dense model computed exactly as without knobs)."""
+
+    weight_bits: Any
+    input_bits: Any
+    replication: Any
+    occupancy: Any
+    per_layer_storage: bool  # any knob that changes a layer's stored weight bits
+
+
+def _knobs(config: Config, knobs: system.LayerKnobs) -> _Knobs:
+    bits = {
+        name: config_value
+        if getattr(knobs, name) is None
+        else validate.check_range(f"layers.{name}", getattr(knobs, name), *_RANGES[name])
+        for name, config_value in (("weight_bits", config.weight_bits), ("input_bits", config.input_bits))
+    }
+    storage = any(getattr(knobs, n) is not None for n in ("weight_bits", "replication", "occupancy"))
+    return _Knobs(**bits, replication=knobs.replication, occupancy=knobs.occupancy, per_layer_storage=storage)
+
+
+def _stored_bits(w: _Work, k: _Knobs):
+    """Weight bits each layer keeps in the weight SRAM, ``(L,)``: its weights at its weight
+    bits, in its occupied blocks only, once per copy."""
+    stored = w.weights * k.weight_bits
+    stored = stored if k.occupancy is None else stored * k.occupancy
+    return stored if k.replication is None else stored * k.replication
+
+
+def _sized_for(config: Config, w: _Work, k: _Knobs, stored, mode: str) -> Config:
+    """``config`` sized for the workload: every SRAM holds what the network needs (at least
+    1 KiB each, module doc) and the datapath is as wide as the widest layer's operands.
+
+    Weights: all the stored weight bits. Activations: the largest layer's inputs plus outputs
+    (at its input bits). Accumulators: the largest matrix's outputs over all its vectors, at
+    ``accumulator_bits``.
+    """
+    floor = _RANGES["weight_buffer_bytes"][0]
+    per_layer = lambda x: jnp.ndim(x) > 0  # noqa: E731
+    weight_bits = relax.max(k.weight_bits, mode=mode) if per_layer(k.weight_bits) else k.weight_bits
+    input_bits = relax.max(k.input_bits, mode=mode) if per_layer(k.input_bits) else k.input_bits
+    if k.per_layer_storage:
+        weight_bytes = jnp.sum(stored) / 8.0
+    else:  # the dense model: the static total at the Config's precision
+        weight_bytes = w.total_weights * config.weight_bits / 8.0
+    if per_layer(k.input_bits):
+        activation_bytes = relax.max(w.activations * k.input_bits, mode=mode) / 8.0
+    else:
+        activation_bytes = w.largest_activations * config.input_bits / 8.0
+    return dataclasses.replace(
+        config,
+        weight_bits=weight_bits,
+        input_bits=input_bits,
+        weight_buffer_bytes=jnp.maximum(weight_bytes, floor),
+        activation_buffer_bytes=jnp.maximum(activation_bytes, floor),
+        accumulator_bytes=jnp.maximum(w.largest_sums * config.accumulator_bits / 8.0, floor),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parts:
+    """Unit costs of the sized chip (J, m², W); ``mac`` per layer where weight bits are."""
+
+    mac: Any  # one MAC, J: scalar or (L,)
     weight_access: Any  # one weight-row read
     activation_access: Any
     accumulator_access: Any
@@ -320,39 +424,25 @@ class _Parts:
     weight_buffer: Cost  # the weight SRAM alone (area, leakage)
 
 
-def _parts(c: Config, mode: str, vfu_ops: set) -> _Parts:
+def _parts(c: Config, k: _Knobs, mode: str, vfu_ops) -> _Parts:
     mems = _memories(c)
     activation = digital.Activation(width=1.0, tech=c.tech, cycle=_period(c))
     vfu = _vfu(c)
     weights_area, weights_leakage = memory.area(mems.weights), memory.leakage(mems.weights)
+    if jnp.ndim(k.weight_bits):  # each layer multiplies at its own width on the widest array
+        unit = digital.ArithmeticUnit(bits=k.weight_bits, tech=c.tech, cycle=_period(c))
+        mac = digital.mac(unit, c.accumulator_bits).energy
+    else:
+        mac = _mac(c).energy
     return _Parts(
-        mac=_mac(c).energy,
+        mac=mac,
         weight_access=memory.read_energy(mems.weights),
         activation_access=memory.read_energy(mems.activations),
         accumulator_access=memory.read_energy(mems.accumulators),
         activation_unit=digital.activation(activation, 1.0, mode).energy,
-        vfu_ops={op: digital.vfu_op(vfu, 1.0, op, mode).energy for op in sorted(vfu_ops)},
+        vfu_ops={op: digital.vfu_op(vfu, 1.0, op, mode).energy for op in vfu_ops},
         hardware=total(_chip(c, mode, mems)),
         weight_buffer=unchecked(0.0, 0.0, _cores(c) * weights_area, _cores(c) * weights_leakage),
-    )
-
-
-def _sized_for(config: Config, layers: list) -> Config:
-    """``config`` with every SRAM sized for the workload (at least 1 KiB each, module doc).
-
-    Weights: all of them. Activations: the largest layer's inputs plus outputs. Accumulators:
-    the largest matrix's outputs over all its vectors, at ``accumulator_bits``.
-    """
-    ops = [op for layer in layers for op in layer.matrix_ops()]
-    weights = sum(op.weights for op in ops)
-    activations = max(layer.input_elements + layer.output_elements for layer in layers)
-    sums = max((op.cols * op.vectors for op in ops), default=0)
-    floor = _RANGES["weight_buffer_bytes"][0]
-    return dataclasses.replace(
-        config,
-        weight_buffer_bytes=jnp.maximum(weights * config.weight_bits / 8.0, floor),
-        activation_buffer_bytes=jnp.maximum(activations * config.input_bits / 8.0, floor),
-        accumulator_bytes=jnp.maximum(sums * config.accumulator_bits / 8.0, floor),
     )
 
 
@@ -360,92 +450,161 @@ def _accesses(bits, width, mode: str):
     return relax.ceil(bits / width, mode=mode)
 
 
-def _matrix(c: Config, p: _Parts, op, mode: str) -> dict[str, Any]:
-    """Energies (J), cycles and MACs of one matrix op."""
-    # Tiling only: one slice and one input cycle (the bit fields do not affect the block counts).
-    target = ArrayTarget(c.mac_rows, c.mac_cols, 1.0, 1.0, 1.0, 1.0)
-    m = map_matrix(op, target, input_shuffling=False, mode=mode)
-    weight_bits = op.rows * op.cols * c.weight_bits
-    row_width, input_width = c.mac_cols * c.weight_bits, c.mac_rows * c.input_bits
-    if op.stationary:
-        weights, weight_acts = _accesses(weight_bits, row_width, mode) * p.weight_access, 0.0
-    else:  # both operands are activations: the "weights" come from the activation buffer
-        weights, weight_acts = 0.0, _accesses(weight_bits, input_width, mode) * p.activation_access
-    inputs = _accesses(m.input_loads * c.input_bits, input_width, mode) * p.activation_access
-    outputs = _accesses(m.outputs * c.input_bits, input_width, mode) * p.activation_access
-    sums_width = c.mac_cols * c.accumulator_bits
-    sums = _accesses(m.outputs * c.accumulator_bits, sums_width, mode)  # written once
-    sums = sums + 2.0 * _accesses(m.partial_sums * c.accumulator_bits, sums_width, mode)  # RMW
-    rounds = relax.ceil(m.logical_arrays / _cores(c), mode=mode)
-    cycles = rounds * relax.maximum(float(op.vectors), c.mac_rows, mode=mode) + 2.0 * c.mac_rows + c.mac_cols
-    return {
-        "macs": m.macs,
-        "mac_energy": m.macs * p.mac,
-        "weight_buffer": weights,
-        "activation_buffer": weight_acts + inputs + outputs,
-        "accumulator": sums * p.accumulator_access,
-        "cycles": cycles,
-    }
-
-
-def _vector(c: Config, p: _Parts, op, mode: str) -> Cost:
-    """One VectorOp on the VFU (energy J, latency s)."""
-    energy = p.activation_unit if op.kind not in _VFU_KIND else p.vfu_ops[_VFU_KIND[op.kind]]
-    cycles = relax.ceil(op.elements / c.vfu_width, mode=mode)
-    return unchecked(op.elements * energy, cycles * _period(c))
+def _column(x):
+    """A per-layer value ``(L,)`` as a column ``(L, 1)`` against the grids ``(L, K)``."""
+    return jnp.asarray(x)[..., None] if jnp.ndim(x) else x
 
 
 _TRAFFIC = ("weight_buffer", "activation_buffer", "accumulator")
 
 
-def _layer_report(c: Config, p: _Parts, layer, share: float, weight_share: float, mode: str) -> Report:
-    zero = jnp.zeros(())
-    totals = dict.fromkeys(("macs", "mac_energy", "cycles", *_TRAFFIC), zero)
-    for op in layer.matrix_ops():
-        for key, value in _matrix(c, p, op, mode).items():
-            totals[key] = totals[key] + value
-    vectors = [_vector(c, p, op, mode) for op in layer.vector_ops()]
-    shared = p.hardware.area - p.weight_buffer.area, p.hardware.leakage - p.weight_buffer.leakage
-    area = share * shared[0] + weight_share * p.weight_buffer.area
-    leakage = share * shared[1] + weight_share * p.weight_buffer.leakage
-    items = {
-        "mvm": unchecked(
-            totals["mac_energy"], totals["cycles"] * _period(c), ops=OPS_PER_MAC * totals["macs"]
-        ),
-        "vfu": unchecked(sum((v.energy for v in vectors), zero), sum((v.latency for v in vectors), zero)),
-        "data_movement": Report({k: unchecked(totals[k], 0.0) for k in _TRAFFIC}, "serial"),
-        "leakage": unchecked(0.0, 0.0, area, leakage),
+def _matrices(c: Config, p: _Parts, t: system.LayerTable, k: _Knobs, mode: str) -> dict[str, Any]:
+    """Energies (J), cycles and MACs of every matrix, summed per layer, ``(L,)`` each.
+
+    The blocks are found by :func:`hwjax.system.map_layers` on a tiling-only target (one slice
+    and one input cycle: the bit fields do not affect the block counts); ``occupancy`` removes
+    the empty blocks. ``replication`` copies of a matrix split its vectors and each load their
+    weights."""
+    target = ArrayTarget(c.mac_rows, c.mac_cols, 1.0, 1.0, 1.0, 1.0)
+    m = system.map_layers(t, target, False, mode, k.occupancy)
+    weight_bits, input_bits = _column(k.weight_bits), _column(k.input_bits)
+    stored = t.rows * t.cols * weight_bits
+    stored = stored if k.occupancy is None else stored * _column(k.occupancy)
+    stored = stored if k.replication is None else stored * _column(k.replication)
+    row_width, input_width = c.mac_cols * c.weight_bits, c.mac_rows * c.input_bits
+    # Non-stationary matrices (both operands activations) read their "weights" from the
+    # activation buffer instead of the weight SRAM.
+    weights = jnp.where(t.stationary, _accesses(stored, row_width, mode) * p.weight_access, 0.0)
+    weight_acts = jnp.where(t.stationary, 0.0, _accesses(stored, input_width, mode) * p.activation_access)
+    inputs = _accesses(m.input_loads * input_bits, input_width, mode) * p.activation_access
+    outputs = _accesses(m.outputs * input_bits, input_width, mode) * p.activation_access
+    sums_width = c.mac_cols * c.accumulator_bits
+    sums = _accesses(m.outputs * c.accumulator_bits, sums_width, mode)  # written once
+    sums = sums + 2.0 * _accesses(m.partial_sums * c.accumulator_bits, sums_width, mode)  # RMW
+    if k.replication is None:
+        rounds = relax.ceil(m.logical_arrays / _cores(c), mode=mode)
+        vectors = t.vectors
+    else:
+        copies = _column(k.replication)
+        rounds = relax.ceil(m.logical_arrays * copies / _cores(c), mode=mode)
+        vectors = relax.ceil(t.vectors / copies, mode=mode)
+    cycles = rounds * relax.maximum(vectors, c.mac_rows, mode=mode) + 2.0 * c.mac_rows + c.mac_cols
+    done = m.macs if k.occupancy is None else m.macs * _column(k.occupancy)
+    grids = {
+        "macs": m.macs,
+        "mac_energy": done * _column(p.mac),
+        "weight_buffer": weights,
+        "activation_buffer": weight_acts + inputs + outputs,
+        "accumulator": sums * p.accumulator_access,
+        "cycles": cycles,
     }
-    return Report(items, "serial")
+    return {key: t.to_layers(grid) for key, grid in grids.items()}
 
 
-def inference(config: Config, workload, mode: str = "ste") -> Report:
+def _vectors(c: Config, p: _Parts, t: system.LayerTable, w: _Work, mode: str) -> Cost:
+    """The vector ops on the VFU, one after another: energy J, latency s, ``(L,)``."""
+    energy = w.unit_elements * p.activation_unit
+    energy = energy + sum((e * p.vfu_ops[op] for op, e in w.vfu_elements.items()), 0.0)
+    cycles = jnp.sum(relax.ceil(t.vector_elements / c.vfu_width, mode=mode), axis=1)  # padding: 0
+    return unchecked(energy, cycles * _period(c))
+
+
+def _weight_share(w: _Work, k: _Knobs, stored, layers: int):
+    """Each layer's share of the weight SRAM, ``(L,)``: its stored bits over all of them."""
+    if k.per_layer_storage:
+        total_bits = jnp.sum(stored)
+        safe = jnp.where(total_bits > 0, total_bits, 1.0)
+        return jnp.where(total_bits > 0, stored / safe, 1.0 / layers)
+    if w.total_weights:
+        return w.weights / w.total_weights
+    return jnp.full(layers, 1.0 / layers)
+
+
+def _occupied(p: _Parts, weight_share, layers: int) -> tuple[Any, Any]:
+    """(area m², leakage W) of each layer, ``(L,)``: the area is its weights' share of the weight
+    SRAM plus an even share of the rest (time-shared by every layer); the leakage is that of the
+    hardware powered while it runs, all of the rest and its own weights."""
+    hardware, weights = p.hardware, p.weight_buffer
+    area = (hardware.area - weights.area) / layers + weight_share * weights.area
+    leakage = (hardware.leakage - weights.leakage) + weight_share * weights.leakage
+    return area, leakage
+
+
+@system.batched
+def inference(config: Config, workload, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """Energy and latency of one batch-1 inference of ``workload`` (module docstring).
 
+    The chip is sized for the workload (its SRAM capacities are replaced by the workload's
+    needs, module doc); every matrix is tiled into ``mac_rows x mac_cols`` blocks at once
+    (:func:`hwjax.system.map_layers`). Layers run one after another (no pipelining): a layer's
+    latency is its MVM and VFU time, and the inference's latency is their sum. Per layer,
+    serially:
+
+    * ``mvm``: the MACs done (energy J), the MAC array's cycles (latency s); ``ops`` = 2 x the
+      layer's MACs (the workload's, also where ``occupancy`` skips blocks).
+    * ``vfu``: the vector ops on the VFU.
+    * ``data_movement``: ``weight_buffer``, ``activation_buffer`` and ``accumulator`` traffic
+      (energy J; overlapped with the MACs, latency 0).
+    * ``leakage``: energy J leaked while the layer runs by the hardware it uses: the MAC
+      arrays, buffers, accumulators and VFU (all of them: the layer has the chip to itself) and
+      its own weights' share of the weight SRAM; ``area`` m² is that weight-SRAM share plus an
+      even share of the rest.
+
+    A last row ``idle`` (energy J) holds the leakage of the weights that wait while other layers
+    run: the whole chip is powered for the whole inference (nothing is gated; idle capacity does
+    not exist, the SRAMs being sized for the workload), so the leakage adds up to the chip's
+    leakage power times the inference latency (:func:`hwjax.system.idle_leakage`, ``gated=False``).
+    Its area is 0: no allocated hardware is unused. Every Cost has ``leakage`` 0, so the leaf
+    rows add up to ``total(report)`` in every field.
+
+    **Per-layer knobs** (``layers``, :data:`LAYER_KNOBS`, arrays ``(L,)``):
+
+    * ``weight_bits``, ``input_bits``: each layer's operand precision (ranges as the Config's).
+      Layers share one MAC array and one set of SRAMs built for the widest layer (its
+      ``weight_bits`` and ``input_bits``: the largest over the layers, :func:`hwjax.relax.max`);
+      narrower operands are packed into the SRAMs' rows (fewer accesses) and a layer's MACs cost
+      a multiply of its own width. The weight SRAM holds every layer's weights at its own bits,
+      the activation buffer the largest layer's activations at its own bits.
+    * ``replication`` (>= 1): copies of the layer's weight blocks on other cores; the copies
+      split its vectors, so the layer takes ``ceil(blocks x r / cores)`` rounds of
+      ``max(ceil(V / r), mac_rows)`` cycles. The weight SRAM stores, and each inference loads,
+      every copy; MAC and activation traffic are unchanged.
+    * ``occupancy`` (in [0, 1]): the fraction of the layer's ``mac_rows x mac_cols`` weight
+      blocks holding any nonzero weight (:func:`hwjax.mapping.block_occupancy_fraction`). All-zero
+      blocks are neither stored nor loaded nor multiplied: the layer's weight storage, weight
+      reads, MACs done, input reads, partial sums and rounds scale with it
+      (:func:`hwjax.mapping.map_counts`); its outputs are still written.
+
     Args:
-        config: the accelerator; its SRAM capacities are replaced by the workload's needs
-            (module doc).
+        config: the accelerator; leaves of shape ``(n,)`` give a batch of ``n`` designs.
         workload: a :class:`hwjax.workloads.Network` (static structure).
         mode: :mod:`hwjax.relax` mode of every count.
+        layers: per-layer knobs (:data:`LAYER_KNOBS`), ``None`` for none.
 
     Returns:
         ``Report({layer: Report({"mvm", "vfu", "data_movement": Report({"weight_buffer",
-        "activation_buffer", "accumulator"}), "leakage"}, "serial")}, "serial")``: energies J,
-        latencies s (layers in sequence), area m² and leakage W of each layer's share of the
-        hardware, ops = 2 x MACs.
+        "activation_buffer", "accumulator"}), "leakage"}, "serial"), ..., "idle": Cost},
+        "serial")``: energies J, latencies s (layers in sequence), areas m², leakage 0.
     """
     validate.check_choice("mode", mode, relax.MODES)
-    layers = list(workload)
-    if not layers:
-        raise ValueError(f"workload {getattr(workload, 'name', '')!r} has no layers; give at least one")
-    weights = [sum(op.weights for op in layer.matrix_ops()) for layer in layers]
-    total_weights = sum(weights)
-    sized = _sized_for(config, layers)
-    kinds = {op.kind for layer in layers for op in layer.vector_ops()}
-    p = _parts(sized, mode, {_VFU_KIND[k] for k in kinds if k in _VFU_KIND})
-    share = 1.0 / len(layers)
-    reports = {}
-    for layer, w in zip(layers, weights, strict=True):
-        weight_share = w / total_weights if total_weights else share
-        reports[layer.name] = _layer_report(sized, p, layer, share, weight_share, mode)
-    return Report(reports, "serial")
+    table = system.layer_table(workload)
+    knobs = _knobs(config, system.check_layer_knobs(layers, table, LAYER_KNOBS))
+    work = _work(table)
+    stored = _stored_bits(work, knobs)
+    sized = _sized_for(config, work, knobs, stored, mode)
+    p = _parts(sized, knobs, mode, tuple(work.vfu_elements))
+    counts = _matrices(sized, p, table, knobs, mode)
+    vectors = _vectors(sized, p, table, work, mode)
+    mvm_latency = counts["cycles"] * _period(sized)
+    latency = mvm_latency + vectors.latency  # each layer runs this long, one after another
+    weight_share = _weight_share(work, knobs, stored, len(table))
+    area, leakage = _occupied(p, weight_share, len(table))
+    items = {
+        "mvm": unchecked(counts["mac_energy"], mvm_latency, ops=OPS_PER_MAC * counts["macs"]),
+        "vfu": vectors,
+        "data_movement": Report({key: unchecked(counts[key], 0.0) for key in _TRAFFIC}, "serial"),
+        "leakage": unchecked(leakage * latency, 0.0, area),
+    }
+    # Each layer's weights leak while the other layers run (nothing is gated or empty).
+    waiting = system.idle_leakage(weight_share * p.weight_buffer.leakage, latency, 0.0, gated=False)
+    return system.layer_report(table, items, unchecked(waiting, 0.0, 0.0))

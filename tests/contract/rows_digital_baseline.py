@@ -1,10 +1,13 @@
-"""Contract rows for the weight-stationary digital baseline (``hwjax_models.digital``): ``peak``
-and ``inference``.
+"""Contract rows for the weight-stationary digital baseline (``hwjax_models.digital``): ``peak``,
+``inference`` and ``inference`` with per-layer knobs (``layers=``).
 
 Kept cheap: three knobs each and a two-layer workload for ``inference``."""
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+
+from hwjax import system
 from hwjax_models import digital
 
 from .contract_row import TINY_NETWORK, ContractRow
@@ -21,6 +24,11 @@ def _peak(mode, mac_rows, mac_cols, weight_bits):
 def _inference(mode, workload, mac_rows, mac_cols, clock_hz):
     config = digital.Config(mac_rows=mac_rows, mac_cols=mac_cols, clock_hz=clock_hz)
     return digital.inference(config, workload, mode)
+
+
+def _inference_layers(mode, workload, weight_bits, replication, occupancy):
+    knobs = system.LayerKnobs(weight_bits=weight_bits, replication=replication, occupancy=occupancy)
+    return digital.inference(digital.Config(), workload, mode, layers=knobs)
 
 
 ROWS = [
@@ -52,6 +60,25 @@ ROWS = [
             ({"mac_rows": 0.0}, "mac_rows"),
             ({"clock_hz": 0.0}, "clock_hz"),
             ({"mac_cols": float("nan")}, "mac_cols"),
+        ),
+        modes=MODES,
+    ),
+    ContractRow(
+        name="digital_baseline.inference_layers",
+        fn=_inference_layers,
+        inputs={
+            "workload": TINY_NETWORK,
+            "weight_bits": jnp.array([16.0, 8.0]),
+            "replication": jnp.array([2.0, 1.5]),
+            "occupancy": jnp.array([0.75, 0.5]),
+        },
+        knobs={"weight_bits": (4.0, 32.0), "replication": (1.0, 4.0), "occupancy": (0.0, 1.0)},
+        bad_inputs=(
+            _BAD_MODE,
+            ({"weight_bits": jnp.array([16.0, 2.0])}, "weight_bits"),
+            ({"replication": jnp.array([0.5, 1.0])}, "replication"),
+            ({"occupancy": jnp.array([0.5, 1.5])}, "occupancy"),
+            ({"occupancy": jnp.array([0.5, 0.5, 0.5])}, "occupancy"),
         ),
         modes=MODES,
     ),
