@@ -7,7 +7,21 @@ functions live in their family's module, since families share action names
 (``hwjax.components.adc.conversion``, ``hwjax.components.dac.conversion``).
 """
 
-from hwjax import components, devices, mapping, relax, sim, sweep, tech, units, validate, workloads
+from hwjax import (
+    codesign,
+    components,
+    devices,
+    mapping,
+    relax,
+    sim,
+    sweep,
+    system,
+    tech,
+    units,
+    validate,
+    workloads,
+)
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.components.adc import ADC
 from hwjax.components.crossbar import Crossbar
 from hwjax.components.dac import DAC
@@ -49,12 +63,14 @@ __all__ = [
     "Crossbar",
     "Device",
     "EnvmArray",
+    "Knob",
     "Memory",
     "NoC",
     "Report",
     "SRAMCIMBank",
     "Tech",
     "area_factor",
+    "codesign",
     "components",
     "devices",
     "energy_per_op",
@@ -63,6 +79,7 @@ __all__ = [
     "mapping",
     "nominal_vdd",
     "parallel",
+    "pytree_dataclass",
     "relax",
     "repeat",
     "replicate",
@@ -72,7 +89,9 @@ __all__ = [
     "scale_power",
     "serial",
     "sim",
+    "static_field",
     "sweep",
+    "system",
     "tech",
     "tops_per_mm2",
     "tops_per_watt",

@@ -12,6 +12,15 @@ import dataclasses
 from typing import Any
 
 import jax
+import numpy as np
+
+try:
+    from typing import dataclass_transform
+except ImportError:  # Python 3.10
+    from typing_extensions import dataclass_transform
+
+#: A continuous knob: a Python number or an array (traced, batched, differentiated).
+Knob = float | int | np.ndarray | jax.Array
 
 
 def static_field(default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
@@ -20,12 +29,15 @@ def static_field(default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, static_field))
 def pytree_dataclass(cls: type) -> type:
-    """Make ``cls`` a frozen dataclass registered as a pytree.
+    """Make ``cls`` a frozen dataclass registered as a pytree: how components and models define
+    their parameters (``@hwjax.pytree_dataclass``; type checkers see a dataclass).
 
     Fields made with :func:`static_field` are auxiliary data (structure: shapes, formula
     choices, names); every other field is a leaf (a continuous knob that may be traced,
-    batched and differentiated).
+    batched and differentiated; type it :data:`Knob`). Validate in ``__post_init__`` with
+    :func:`hwjax.validate.check_fields`; JAX rebuilds instances without calling it.
     """
     cls = dataclasses.dataclass(frozen=True)(cls)
     fields = dataclasses.fields(cls)
