@@ -366,19 +366,33 @@ def scale_latencies(items: dict[str, Cost], charged) -> dict[str, Cost]:
     return {k: unchecked(c.energy, c.latency * factor, c.area, c.leakage, c.ops) for k, c in items.items()}
 
 
-def idle_leakage(layer_leakage, latencies, empty_leakage, gated: bool):
+#: How allocated hardware leaks while it waits (:func:`idle_leakage`).
+LEAKAGE_RULES = ("gated", "exclusive", "time_shared")
+
+
+def idle_leakage(layer_leakage, latencies, other_leakage, rule: str):
     """Leakage energy, J, of allocated hardware while it waits (the ``"idle"`` row).
 
-    ``layer_leakage`` ``(L,)`` W of the hardware each layer occupies, charged in its own rows
-    over its ``latencies`` ``(L,)``; ``empty_leakage`` W of the allocated hardware no layer
-    occupies. Power-gated hardware (``gated``, PUMA: idle units are gated) leaks only while its
-    layer runs, so nothing is idle; otherwise (ISAAC) all of it leaks for the whole inference:
-    each layer's hardware while the other layers run, the empty slots throughout.
+    ``layer_leakage`` ``(L,)`` W of the hardware each layer uses, charged in its own rows over
+    its ``latencies`` ``(L,)``. ``rule`` (static):
+
+    * ``"gated"`` (PUMA: idle units are power-gated): nothing leaks while it waits, 0.
+    * ``"exclusive"`` (ISAAC's pipeline, a chip sized for the network): each layer's hardware is
+      its own and leaks while the other layers run; ``other_leakage`` W (hardware no layer uses)
+      leaks throughout: ``sum_l leak_l (T - t_l) + other T``.
+    * ``"time_shared"`` (TIMON: every layer runs on the same units in turn): while layer ``l``
+      runs, the units it does not use leak; ``other_leakage`` W is all allocated units':
+      ``sum_l (other - leak_l) t_l``.
+
+    Both sums have no difference of nearly equal totals (float32 keeps them to round-off).
     """
-    if gated:
+    validate.check_choice("rule", rule, LEAKAGE_RULES)
+    if rule == "gated":
         return jnp.zeros(())
-    inference = jnp.sum(latencies)
-    return jnp.sum(layer_leakage * (inference - latencies)) + empty_leakage * inference
+    if rule == "exclusive":
+        inference = jnp.sum(latencies)
+        return jnp.sum(layer_leakage * (inference - latencies)) + other_leakage * inference
+    return jnp.sum((other_leakage - layer_leakage) * latencies)
 
 
 # ---------------------------------------------------------------------------------------------

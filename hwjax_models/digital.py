@@ -553,7 +553,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
     A last row ``idle`` (energy J) holds the leakage of the weights that wait while other layers
     run: the whole chip is powered for the whole inference (nothing is gated; idle capacity does
     not exist, the SRAMs being sized for the workload), so the leakage adds up to the chip's
-    leakage power times the inference latency (:func:`hwjax.system.idle_leakage`, ``gated=False``).
+    leakage power times the inference latency (:func:`hwjax.system.idle_leakage`, ``"exclusive"``).
     Its area is 0: no allocated hardware is unused. Every Cost has ``leakage`` 0, so the leaf
     rows add up to ``total(report)`` in every field.
 
@@ -606,5 +606,5 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
         "leakage": unchecked(leakage * latency, 0.0, area),
     }
     # Each layer's weights leak while the other layers run (nothing is gated or empty).
-    waiting = system.idle_leakage(weight_share * p.weight_buffer.leakage, latency, 0.0, gated=False)
+    waiting = system.idle_leakage(weight_share * p.weight_buffer.leakage, latency, 0.0, "exclusive")
     return system.layer_report(table, items, unchecked(waiting, 0.0, 0.0))

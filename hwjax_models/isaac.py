@@ -705,5 +705,5 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
         "leakage": unchecked(leakage * latency, 0.0, placed.tiles * tile.area),
     }
     idle_area, idle_leakage = system.idle_slots(placed, unchecked(0.0, 0.0), tile)
-    waiting = system.idle_leakage(leakage, latency, idle_leakage, gated=False)
+    waiting = system.idle_leakage(leakage, latency, idle_leakage, "exclusive")
     return system.layer_report(table, items, unchecked(waiting, 0.0, idle_area))

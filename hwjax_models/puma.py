@@ -36,7 +36,7 @@ power. Components the library lacks are composed here from their published rows:
   ``cores_per_tile / 8`` as the PUMA tile sweep scales it (``puma_pe_sweep.py``);
 * tile attribute memory: the simulator's counter buffer, an instruction-style memory of 2048
   entries (figures.md 1.7-1.8: (0.65 + 0.33) x sqrt(8) = 2.77 mW, 0.0116 mm²);
-* register file of ``register_file_bytes``: a :class:`~hwjax.components.regfile.PumaRegisterFile`
+* register file of ``register_file_bytes``: a :class:`~hwjax.components.regfile.RomRegisterFile`
   of the same word count.
 
 **Peak** (:func:`peak`, Table 3.8). hwjax counts the physical array throughput: every MVMU
@@ -139,7 +139,7 @@ _BUS_REFERENCE_CORES = 8.0  # puma_pe_sweep.py: bus power x num_core / 8
 _OTHER_INSTRUCTIONS = 5.0
 
 _RANGES = {
-    "mvmu_dim": (8.0, 1024.0),  # PumaRegisterFile's xbar_size range
+    "mvmu_dim": (8.0, 1024.0),  # RomRegisterFile's xbar_size range
     "mvmus_per_core": (1.0, 64.0),
     "vfu_width": (1.0, 256.0),
     "cores_per_tile": (1.0, 256.0),
@@ -151,7 +151,7 @@ _RANGES = {
     "dac_bits": (1.0, 8.0),  # XbarIn reads dim x dac_bits <= 8192 bits per access
     "clock_hz": (1e7, 1e10),
 }
-#: register_file_bytes: a PumaRegisterFile of xbar_size = bytes / 4 in [8, 1024] (one crossbar).
+#: register_file_bytes: a RomRegisterFile of xbar_size = bytes / 4 in [8, 1024] (one crossbar).
 REGISTER_FILE_RANGE = (32.0, 4096.0)
 
 
@@ -257,12 +257,12 @@ def _xbar_out(config: Config) -> memory.Memory:
     return memory.Memory(config.mvmu_dim * config.input_bits / 8.0, config.input_bits, tech=config.tech)
 
 
-def _register_file(config: Config) -> regfile.PumaRegisterFile:
+def _register_file(config: Config) -> regfile.RomRegisterFile:
     """Section 3.3.4's register file, or one of ``register_file_bytes`` (same word count)."""
     if config.register_file_bytes is None:
-        return regfile.PumaRegisterFile(config.mvmu_dim, config.mvmus_per_core, tech=config.tech)
+        return regfile.RomRegisterFile(config.mvmu_dim, config.mvmus_per_core, tech=config.tech)
     # 2 x xbar_size x 1 crossbar words of 16 bits = register_file_bytes.
-    return regfile.PumaRegisterFile(config.register_file_bytes / 4.0, 1.0, tech=config.tech)
+    return regfile.RomRegisterFile(config.register_file_bytes / 4.0, 1.0, tech=config.tech)
 
 
 def _vfu(config: Config) -> digital.VFU:
@@ -910,5 +910,6 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
         items = system.scale_latencies(items, charged)
     area, leakage = _occupied(hw, x)
     items["leakage"] = unchecked(leakage * latency, 0.0, area)
-    idle_area, _ = system.idle_slots(x.placed, hw.core, hw.tile_shared)  # gated: no leakage
-    return system.layer_report(table, items, unchecked(0.0, 0.0, idle_area))
+    idle_area, _ = system.idle_slots(x.placed, hw.core, hw.tile_shared)
+    waiting = system.idle_leakage(leakage, latency, 0.0, "gated")
+    return system.layer_report(table, items, unchecked(waiting, 0.0, idle_area))

@@ -36,6 +36,16 @@ file, buffer, MACs); ``register_traffic=True`` adds TIMON's register traffic (``
 bits per 16-bit MAC: 17 at d = 4, where it would cost 1.8 pJ per MAC, more than half of the
 published 0.85x budget).
 
+*Reports* (:mod:`hwjax.system`). :func:`inference` and :func:`turing_inference` walk a network
+once, as arrays over its layers (:func:`hwjax.system.layer_table`, :func:`hwjax.system.map_layers`
+with block ``occupancy``), take per-layer knobs (:class:`hwjax.system.LayerKnobs`: A and B operand
+bits, a tunable SAR's active bits, occupancy) and batches of Configs
+(:func:`hwjax.system.batched`). The layers run in series on the same banks (tensor cores): each
+layer's ``leakage`` row is the leakage energy (J) of the banks its tiles occupy (``tiles /
+rounds`` of them on average), and a last ``idle`` row holds the other banks' leakage energy and
+the banks' area, which every layer shares. Every ``Cost.leakage`` of a Report is 0 and its leaf
+rows add up to its total in energy, latency and area.
+
 **Turing baseline** (sections 6.3.2, 6.4.1, 6.7.1; Table 6.1). Per sub-core, 128 MACs (2 tensor
 cores of 4x4x4 MACs per clock, 256 ops/clock) and a 4.6 KB operand buffer. A WMMA 16 x 16 x 16
 issues four ``HMMA.1688`` (Table 6.1: 896 B of register traffic each, reuse 2.28); its cycles are
@@ -117,8 +127,9 @@ import dataclasses
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
-from hwjax import relax, validate, workloads
+from hwjax import mapping, relax, system, validate, workloads
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import digital, memory, regfile
 from hwjax.components import sram_cim as cim
@@ -220,10 +231,6 @@ def variant(name: str, **overrides) -> Config:
     return Config(**{"dp_width": VARIANTS[name], **overrides})
 
 
-def _check_mode(mode: str) -> str:
-    return validate.check_choice("mode", mode, relax.MODES)
-
-
 # ---------------------------------------------------------------------------------------------
 # TIMON's bank
 
@@ -269,12 +276,13 @@ def _sub_cores(config: Config):
     return config.sms * config.sub_cores_per_sm
 
 
-def _tmma(config: Config, mode: str) -> tuple[Report, Any, Any, Any]:
+def _tmma(config: Config, mode: str, active_bits=None) -> tuple[Report, Any, Any, Any]:
     """(:func:`tmma`'s Report, weight columns ``N_t``, pipeline stage s, streams), one bank
-    evaluation. The stage is the bank's ``(#streams + 3) x stage`` vector latency over
-    ``#streams + 3``: the slower of the ADC stage and the ``s``-cycle stages."""
+    evaluation (``active_bits``: a tunable SAR's resolution per conversion). The stage is the
+    bank's ``(#streams + 3) x stage`` vector latency over ``#streams + 3``: the slower of the
+    ADC stage and the ``s``-cycle stages."""
     b = bank(config)
-    parts = cim.energy_breakdown(b, mode=mode)
+    parts = cim.energy_breakdown(b, active_bits, mode=mode)
     vector = total(parts)
     columns = vector.ops / OPS_PER_MAC / b.dp_width
     streams = relax.ceil(config.act_bits / config.stream_width, mode=mode)
@@ -294,62 +302,152 @@ def tmma(config: Config, mode: str = "ste") -> Report:
         J, the vector's latency s, area m², leakage W, ops = 2 d N_t) and the IR load plus C
         read and D write (energy only).
     """
-    _check_mode(mode)
+    validate.check_choice("mode", mode, relax.MODES)
     return _tmma(config, mode)[0]
 
 
-def _matrix_ops(workload) -> list:
+#: Knobs :func:`inference` takes per layer (:class:`hwjax.system.LayerKnobs`): the A (streaming)
+#: and B (stationary) operand bits, the active bits of a tunable SAR and the block occupancy.
+LAYER_KNOBS = ("input_bits", "weight_bits", "adc_bits", "occupancy")
+#: Knobs :func:`turing_inference` takes per layer (Turing's ADC-free tensor cores).
+TURING_LAYER_KNOBS = ("input_bits", "weight_bits", "occupancy")
+_BITS_RANGE = _RANGES["act_bits"]
+
+
+def _table(workload) -> system.LayerTable:
+    """The :func:`hwjax.system.layer_table` of a Network, or of one ``GEMM`` as a network."""
     if isinstance(workload, workloads.GEMM):
         workload = workloads.Network("gemm", (workload,))
-    if not isinstance(workload, workloads.Network):
-        raise ValueError(f"workload must be a hwjax.workloads.Network or GEMM, got {type(workload).__name__}")
-    return [(layer.name, layer.matrix_ops()) for layer in workload]
+    return system.layer_table(workload)
 
 
-def _timon_layer(config: Config, tmma_parts: tuple, ops, mode: str) -> Report:
-    vector, columns, stage, streams = tmma_parts
-    banks = _sub_cores(config) * config.tensor_banks
-    energies = {name: 0.0 for name in vector}
-    latency, macs = 0.0, 0.0
-    for op in ops:
-        tiles = relax.ceil(op.rows / config.dp_width, mode=mode) * relax.ceil(op.cols / columns, mode=mode)
-        vectors = tiles * op.vectors
-        for name in vector:
-            energies[name] = energies[name] + vectors * total(vector[name]).energy
-        rounds = relax.ceil(tiles / banks, mode=mode)
-        latency = latency + rounds * (op.vectors * streams + cim.PIPELINE_FILL) * stage
-        macs = macs + float(op.macs)
-    unit = total(vector)
-    items = {name: unchecked(energy, 0.0) for name, energy in energies.items()}
-    items["column_peripheral"] = unchecked(energies["column_peripheral"], latency, ops=OPS_PER_MAC * macs)
-    # Leakage as energy over the layer (J): the banks serve every layer in turn, so a leakage
-    # power (W) per layer would be charged again over the other layers' time at the total.
-    items["leakage"] = unchecked(replicate(unit, banks).leakage * latency, 0.0)
-    return Report(items, compose="serial")
+def _layer_config(config: Config, knobs: system.LayerKnobs) -> Config:
+    """``config`` with the per-layer operand bits as ``(L,)`` leaves (A: ``act_bits``, B:
+    ``weight_bits``), so that the bank's and the tensor cores' unit costs come per layer."""
+    leaves = {}
+    for knob, field in (("input_bits", "act_bits"), ("weight_bits", "weight_bits")):
+        value = getattr(knobs, knob)
+        if value is not None:
+            leaves[field] = validate.check_range(f"layers.{knob}", value, *_BITS_RANGE)
+    return dataclasses.replace(config, **leaves) if leaves else config
 
 
-def inference(config: Config, workload, mode: str = "ste") -> Report:
+def _active_bits(config: Config, knobs: system.LayerKnobs):
+    """Per-layer ADC resolution of a tunable SAR (``layers.adc_bits``), or ``None``."""
+    if knobs.adc_bits is None:
+        return None
+    if config.adc_kind != "tunable_sar":
+        raise ValueError(
+            "layers.adc_bits sets each layer's active bits of a tunable SAR (section 6.6.2); it needs "
+            f"Config(adc_kind='tunable_sar'), this Config has adc_kind={config.adc_kind!r}"
+        )
+    active = validate.check_range("layers.adc_bits", knobs.adc_bits, *cim.ADC_BITS_RANGE)
+    if not validate.is_traced((active, config.dp_width, config.stream_width, config.slice_width)):
+        width = np.asarray(config.stream_width, float) * np.asarray(config.slice_width, float)
+        full = float(np.min(np.log2(np.asarray(config.dp_width, float)) + width))
+        if np.any(np.asarray(active, float) > full):
+            raise ValueError(
+                f"layers.adc_bits={np.max(active):g} exceeds the bank's ADC resolution log2(dp_width) + "
+                f"stream_width * slice_width; the allowed range is [1, {full:g}] bits"
+            )
+    return active
+
+
+def _shared_unit(parts: Report, table: system.LayerTable) -> Cost:
+    """Area (m²) and leakage (W) of one unit that runs every layer: each part's largest over the
+    layers with matrices (per-layer knobs size its registers per layer; the hardware holds the
+    largest)."""
+    used = table.has_ops if table.has_ops.any() else np.ones_like(table.has_ops)
+
+    def largest(x):
+        x = jnp.asarray(x)
+        return jnp.max(jnp.where(used, x, 0.0)) if x.ndim else x
+
+    leaves = list(parts.flat().values())
+    area = sum(largest(leaf.area) for leaf in leaves)
+    return unchecked(0.0, 0.0, area, sum(largest(leaf.leakage) for leaf in leaves))
+
+
+def _column(x):
+    """A per-layer value ``(L,)`` (or a scalar) as a column against the ``(L, K)`` grids."""
+    x = jnp.asarray(x)
+    return x[:, None] if x.ndim else x
+
+
+def _busy_share(work, rounds, units):
+    """Units working on average while ``work`` blocks run in ``rounds`` equal rounds on
+    ``units`` units: ``work / rounds``, at most ``units`` (0 without rounds)."""
+    some = rounds > 0
+    return jnp.minimum(jnp.where(some, work / jnp.where(some, rounds, 1.0), 0.0), units)
+
+
+def _series_report(table, items: dict[str, Cost], leakage_energy, allocated: Cost, units, latency):
+    """The layers in series (no inter-layer pipelining: one GEMM after another on the same
+    units), each with its ``"leakage"`` energy (J), and the last ``"idle"`` row: the leakage
+    energy of the ``units`` waiting while the layers run (never gated), and their area, which
+    every layer shares.
+
+    The units are time-shared (:func:`hwjax.system.idle_leakage`'s ``"time_shared"`` rule):
+    while a layer runs, the units it does not use leak.
+    """
+    items = {**items, "leakage": unchecked(leakage_energy, 0.0)}
+    working = leakage_energy / jnp.where(latency > 0, latency, 1.0)  # W of the units in use
+    idle = system.idle_leakage(working, latency, units * allocated.leakage, "time_shared")
+    return system.layer_report(table, items, unchecked(idle, 0.0, units * allocated.area))
+
+
+@system.batched
+def inference(config: Config, workload, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """A GEMM workload (Table 6.2: ``hwjax_models.workloads.get("timon_gnmt_1")`` etc.) on TIMON.
 
+    Every matrix op (``K x N`` stationary ``B``, ``M`` vectors of ``A``) is cut into bank tiles of
+    ``d`` rows by ``N_t`` weight columns (:func:`hwjax.system.map_layers`; a tile is one logical
+    array) and its ``tiles x M`` vectors run on the ``sms x sub_cores_per_sm x tensor_banks``
+    computing banks in ``ceil(tiles / banks)`` rounds of ``(M x #streams + 3)`` stages (module
+    docstring). The layers run one after another on the same banks. All layers at once, as
+    arrays over the layers (:func:`hwjax.system.layer_table`).
+
     Args:
-        config: the GPU.
+        config: the GPU; leaves of shape ``(n,)`` give a batch of ``n`` designs
+            (:func:`hwjax.system.batched`).
         workload: a :class:`hwjax.workloads.Network` (or one ``GEMM``); every layer's matrix
-            ops (``K x N`` stationary, ``M`` vectors) run on the register-file banks.
+            ops run on the register-file banks (a layer without matrices costs nothing here).
         mode: relaxation of tile, round and stream counts.
+        layers: per-layer knobs (:data:`LAYER_KNOBS`, :class:`hwjax.system.LayerKnobs`), arrays
+            ``(L,)``: ``input_bits`` and ``weight_bits`` (the A and B operand bits, in [1, 16],
+            for ``act_bits`` and ``weight_bits``), ``adc_bits`` (active bits of each conversion,
+            ``adc_kind="tunable_sar"`` only, at most the bank's ``log2 d + t l``) and
+            ``occupancy`` (fraction of the stationary matrix's bank tiles holding any nonzero:
+            empty tiles are neither loaded, computed nor converted).
 
     Returns:
         ``Report({layer: Report({"row_peripheral", "sram_array", "column_peripheral",
-        "register_file", "leakage"}, "serial"), ..., "banks": Cost}, "serial")``. Dynamic
+        "register_file", "leakage"}, "serial"), ..., "idle": Cost}, "serial")``. Dynamic
         energies (J) per part; the layer's latency (s) and ops (2 x MACs) sit on
-        ``column_peripheral`` (the ADC-bound pipeline); ``leakage`` is the computing banks'
-        leakage energy over the layer (J); ``banks`` holds their peripheral area (m²), once for
-        all layers (they run on the same banks).
+        ``column_peripheral`` (the ADC-bound pipeline); ``leakage`` is the leakage energy (J) of
+        the banks working on the layer (``tiles / rounds`` of them on average) over its latency.
+        ``idle`` holds the other banks' leakage energy while the layers run and the computing
+        banks' peripheral area (m²), shared by all layers. Every leakage field is 0; leaf rows
+        add up to the total in every field.
     """
-    _check_mode(mode)
-    parts = _tmma(config, mode)
-    layers = {name: _timon_layer(config, parts, ops, mode) for name, ops in _matrix_ops(workload)}
+    validate.check_choice("mode", mode, relax.MODES)
+    table = _table(workload)
+    knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
+    layer_config = _layer_config(config, knobs)
+    parts, columns, stage, streams = _tmma(layer_config, mode, _active_bits(config, knobs))
+    target = mapping.ArrayTarget(rows=config.dp_width, cols=columns, bits_per_cell=1.0, weight_bits=1.0)
+    m = system.map_layers(table, target, False, mode, knobs.occupancy)
     banks = _sub_cores(config) * config.tensor_banks
-    return Report({**layers, "banks": unchecked(0.0, 0.0, total(parts[0]).area * banks)}, compose="serial")
+    vectors = table.to_layers(m.mvms)  # bank tiles x streamed rows
+    rounds = relax.ceil(m.logical_arrays / banks, mode=mode)
+    duration = rounds * (table.vectors * _column(streams) + cim.PIPELINE_FILL) * _column(stage)
+    latency = table.to_layers(duration)
+    items = {name: unchecked(vectors * total(part).energy, 0.0) for name, part in parts.items()}
+    column = items["column_peripheral"]
+    items["column_peripheral"] = unchecked(column.energy, latency, ops=OPS_PER_MAC * table.to_layers(m.macs))
+    unit = _shared_unit(parts, table)
+    busy = table.to_layers(_busy_share(m.logical_arrays, rounds, banks) * duration)  # bank-seconds
+    return _series_report(table, items, busy * unit.leakage, unit, banks, latency)
 
 
 gemm = inference
@@ -378,16 +476,7 @@ def _mac(config: Config, mode: str = "ste") -> Cost:
     return digital.mac(_mac_unit(config, mode), config.accumulator_bits)
 
 
-def turing_wmma(config: Config, mode: str = "ste") -> Report:
-    """One WMMA 16 x 16 x 16 (four HMMA.1688) on a Turing sub-core's tensor cores.
-
-    Returns:
-        ``Report({"register_file", "buffer", "macs"}, "parallel")``: dynamic energies (J), each
-        with the WMMA's cycles (:func:`hwjax.components.regfile.wmma_cycles`, 56 at 16 bits,
-        Table 6.1), areas (m²: MACs and buffer; the register file is the host's) and leakage (W);
-        ``ops`` = 8192 on ``macs``.
-    """
-    _check_mode(mode)
+def _turing_wmma(config: Config, mode: str) -> Report:
     rf = register_file(config, mode)
     bits = _turing_bits(config, mode)
     element_bytes = bits / 8.0
@@ -417,38 +506,62 @@ def turing_wmma(config: Config, mode: str = "ste") -> Report:
     return Report(items, compose="parallel")
 
 
-def _turing_layer(config: Config, ops, mode: str) -> Report:
-    wmma = turing_wmma(config, mode)
-    unit = total(wmma)
-    m, n, k = WMMA_SHAPE
-    energies = {name: 0.0 for name in wmma}
-    latency, macs = 0.0, 0.0
-    for op in ops:
-        count = relax.ceil(op.vectors / m, mode=mode) * relax.ceil(op.cols / n, mode=mode)
-        count = count * relax.ceil(op.rows / k, mode=mode)
-        for name in wmma:
-            energies[name] = energies[name] + count * wmma[name].energy
-        latency = latency + relax.ceil(count / _sub_cores(config), mode=mode) * unit.latency
-        macs = macs + float(op.macs)
-    sub_cores = _sub_cores(config)
-    items = {name: unchecked(energy, 0.0) for name, energy in energies.items()}
-    items["macs"] = unchecked(energies["macs"], latency, ops=OPS_PER_MAC * macs)
-    items["leakage"] = unchecked(unit.leakage * sub_cores * latency, 0.0)  # J: as _timon_layer
-    return Report(items, compose="serial")
+def turing_wmma(config: Config, mode: str = "ste") -> Report:
+    """One WMMA 16 x 16 x 16 (four HMMA.1688) on a Turing sub-core's tensor cores.
+
+    Returns:
+        ``Report({"register_file", "buffer", "macs"}, "parallel")``: dynamic energies (J), each
+        with the WMMA's cycles (:func:`hwjax.components.regfile.wmma_cycles`, 56 at 16 bits,
+        Table 6.1), areas (m²: MACs and buffer; the register file is the host's) and leakage (W);
+        ``ops`` = 8192 on ``macs``.
+    """
+    validate.check_choice("mode", mode, relax.MODES)
+    return _turing_wmma(config, mode)
 
 
-def turing_inference(config: Config, workload, mode: str = "ste") -> Report:
+@system.batched
+def turing_inference(
+    config: Config, workload, mode: str = "ste", layers: system.LayerKnobs | None = None
+) -> Report:
     """The same workload on the Turing tensor cores (WMMA 16 x 16 x 16 tiles over all sub-cores).
+
+    A matrix op ``K x N`` over ``M`` vectors is ``ceil(M / 16) x ceil(K / 16) x ceil(N / 16)``
+    WMMAs (the ``B`` tiles mapped by :func:`hwjax.system.map_layers` onto 16 x 16 blocks),
+    spread over the sub-cores in ``ceil(WMMAs / sub-cores)`` rounds of :func:`turing_wmma`'s
+    latency; the layers run one after another.
+
+    Args:
+        config, workload, mode: as :func:`inference`.
+        layers: per-layer knobs (:data:`TURING_LAYER_KNOBS`), arrays ``(L,)``: ``input_bits`` and
+            ``weight_bits`` (Turing runs each layer at their maximum) and ``occupancy`` (fraction
+            of ``B``'s 16 x 16 tiles holding any nonzero: a block-sparse kernel skips the rest).
 
     Returns:
         ``Report({layer: Report({"register_file", "buffer", "macs", "leakage"}, "serial"), ...,
-        "tensor_cores": Cost}, "serial")``; the layer's latency and ops sit on ``macs``, and
-        the tensor cores' area once on ``tensor_cores``, as :func:`inference`.
+        "idle": Cost}, "serial")``; the layer's latency and ops sit on ``macs``, ``leakage`` is
+        the working sub-cores' tensor-core leakage energy (J) over the layer, and ``idle`` holds
+        the waiting sub-cores' leakage energy and the tensor cores' area (m²), as
+        :func:`inference`.
     """
-    _check_mode(mode)
-    layers = {name: _turing_layer(config, ops, mode) for name, ops in _matrix_ops(workload)}
-    area = total(turing_wmma(config, mode)).area * _sub_cores(config)
-    return Report({**layers, "tensor_cores": unchecked(0.0, 0.0, area)}, compose="serial")
+    validate.check_choice("mode", mode, relax.MODES)
+    table = _table(workload)
+    knobs = system.check_layer_knobs(layers, table, TURING_LAYER_KNOBS)
+    wmma = _turing_wmma(_layer_config(config, knobs), mode)
+    m, n, k = WMMA_SHAPE
+    target = mapping.ArrayTarget(rows=k, cols=n, bits_per_cell=1.0, weight_bits=1.0)
+    blocks = system.map_layers(table, target, False, mode, knobs.occupancy)
+    count = relax.ceil(table.vectors / m, mode=mode) * blocks.logical_arrays  # WMMAs
+    sub_cores = _sub_cores(config)
+    rounds = relax.ceil(count / sub_cores, mode=mode)
+    duration = rounds * _column(total(wmma).latency)
+    latency = table.to_layers(duration)
+    wmmas = table.to_layers(count)
+    items = {name: unchecked(wmmas * part.energy, 0.0) for name, part in wmma.items()}
+    ops = OPS_PER_MAC * table.to_layers(blocks.macs)
+    items["macs"] = unchecked(items["macs"].energy, latency, ops=ops)
+    unit = _shared_unit(wmma, table)
+    busy = table.to_layers(_busy_share(count, rounds, sub_cores) * duration)  # sub-core-seconds
+    return _series_report(table, items, busy * unit.leakage, unit, sub_cores, latency)
 
 
 def _dynamic(report: Report, exclude: tuple[str, ...] = ()):
@@ -462,7 +575,11 @@ def _dynamic(report: Report, exclude: tuple[str, ...] = ()):
 
 
 def versus_turing(
-    config: Config, workload, mode: str = "ste", register_traffic: bool = False
+    config: Config,
+    workload,
+    mode: str = "ste",
+    register_traffic: bool = False,
+    layers: system.LayerKnobs | None = None,
 ) -> dict[str, Any]:
     """TIMON's speedup and dynamic-energy gain over the Turing tensor cores (Fig. 6.17).
 
@@ -472,14 +589,18 @@ def versus_turing(
             dissertation's scope: TIMON's energy is Fig. 6.9's (row peripheral, SRAM array,
             column peripheral; section 6.7.3 explains Fig. 6.17(a) by Fig. 6.9's energy per MAC),
             Turing's is Fig. 6.17(c)'s (register file, buffer, MACs).
+        layers: per-layer knobs of :func:`inference`; Turing takes the same operand bits and
+            occupancy (the fraction of its own 16 x 16 tiles, which a caller comparing sparse
+            matrices may want to set apart) and has no ADC.
 
     Returns:
         ``{"speedup": Turing latency / TIMON latency, "energy_gain": Turing dynamic energy /
         TIMON dynamic energy}`` (arrays shaped like the knobs).
     """
     exclude = () if register_traffic else ("register_file",)
-    timon_energy, timon_latency = _dynamic(inference(config, workload, mode), exclude)
-    turing_energy, turing_latency = _dynamic(turing_inference(config, workload, mode))
+    turing_layers = None if layers is None else dataclasses.replace(layers, adc_bits=None)
+    timon_energy, timon_latency = _dynamic(inference(config, workload, mode, layers=layers), exclude)
+    turing_energy, turing_latency = _dynamic(turing_inference(config, workload, mode, layers=turing_layers))
     return {"speedup": turing_latency / timon_latency, "energy_gain": turing_energy / timon_energy}
 
 
@@ -499,7 +620,7 @@ def adc_bits(config: Config, column_sparsity, threshold=0.0, mode: str = "ste"):
         column_sparsity: fraction of zero weights in the column, in [0, 0.999].
         threshold: outlier-rejection threshold ``th``, in [0, 1] (0: tunable ADC alone).
     """
-    _check_mode(mode)
+    validate.check_choice("mode", mode, relax.MODES)
     sparsity = validate.check_range("column_sparsity", column_sparsity, 0.0, 0.999)
     threshold = validate.check_range("threshold", threshold, 0.0, 1.0)
     full = cim.adc_resolution(bank(config))
@@ -527,7 +648,7 @@ def sparse_tmma(config: Config, column_sparsity, threshold=0.0, mode: str = "ste
     Returns:
         Cost of one vector (as :func:`hwjax.components.sram_cim.mvm`), averaged over the columns.
     """
-    _check_mode(mode)
+    validate.check_choice("mode", mode, relax.MODES)
     sparsity = jnp.atleast_1d(jnp.asarray(column_sparsity))
     density = kept_density(sparsity, threshold, mode)
     active = adc_bits(config, sparsity, threshold, mode)
@@ -545,7 +666,7 @@ def sparse_tmma(config: Config, column_sparsity, threshold=0.0, mode: str = "ste
 def area_table(config: Config, mode: str = "ste") -> Report:
     """Table 6.3: ``Report({"timon": {IR, SL, DAC, SRU, ADC, S&A, OR}, "turing": {"MAC",
     "Buffer"}}, "parallel")`` of one sub-core (Costs with only ``area``, m²)."""
-    _check_mode(mode)
+    validate.check_choice("mode", mode, relax.MODES)
     turing = Report(
         {
             "MAC": Cost(0.0, 0.0, config.turing_macs * _mac(config, mode).area),
@@ -571,7 +692,7 @@ def chip(config: Config, mode: str = "ste") -> Report:
     reference, the Turing tensor cores running WMMAs back to back, each scaled to TIMON's period
     (energy = power x period). Areas are peripheral (TIMON) and MAC plus buffer (Turing).
     """
-    _check_mode(mode)
+    validate.check_choice("mode", mode, relax.MODES)
     banks = _sub_cores(config) * config.tensor_banks
     vector = _peak_vector(config, mode)
     timon = replicate(vector, banks)
@@ -595,6 +716,8 @@ def turing_peak(config: Config, mode: str = "ste") -> Cost:
 
 
 __all__ = [
+    "LAYER_KNOBS",
+    "TURING_LAYER_KNOBS",
     "VARIANTS",
     "Config",
     "adc_bits",

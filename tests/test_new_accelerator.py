@@ -73,7 +73,7 @@ def inference(config: Config, network, mode: str = "ste", layers=None) -> hj.Rep
         "leakage": unchecked(placed.cores * core.leakage * latency, 0.0, placed.cores * core.area),
     }
     idle_area, idle_leak = system.idle_slots(placed, core, unchecked(0.0, 0.0))
-    idle = system.idle_leakage(placed.cores * core.leakage, latency, idle_leak, gated=True)
+    idle = system.idle_leakage(placed.cores * core.leakage, latency, idle_leak, "gated")
     return system.layer_report(table, items, unchecked(idle, 0.0, idle_area))
 
 

@@ -19,7 +19,10 @@ import numpy as np
 import pytest
 
 import hwjax as hj
+from hwjax import system
 from hwjax import units as u
+from hwjax import workloads as hw_workloads
+from hwjax.cost import COST_FIELDS
 from hwjax_models import timon as T
 from hwjax_models import workloads as W
 
@@ -359,3 +362,190 @@ def test_peak_chip_and_areas_work_under_jit_vmap_and_grad():
     np.testing.assert_allclose(np.asarray(batched)[:, 1], np.asarray(fn(128.0)), rtol=1e-5)
     grads = jax.grad(lambda d: fn(d)[0] + fn(d)[1] * 1e3)(64.0)
     assert math.isfinite(float(grads))
+
+
+# --- the accelerator runtime (hwjax.system): layer table, per-layer knobs, batches -------------
+
+TIMON_WORKLOADS = [name for name in W.catalog() if name.startswith("timon_")]
+#: A network with a convolution, a layer without matrices, a dense layer and a product of two
+#: activations: the runtime's cases on a few small layers.
+MIXED = hw_workloads.Network(
+    "mixed",
+    (
+        hw_workloads.Conv2d(8, 16, 3, (8, 8), name="conv"),
+        hw_workloads.Pool2d(16, (8, 8), 2, name="pool"),
+        hw_workloads.Dense(16 * 4 * 4, 32, name="fc"),
+        hw_workloads.GEMM(64, 48, 96, stationary=False, name="scores"),
+    ),
+)
+TIMON_ENTRIES = {"row_peripheral", "sram_array", "column_peripheral", "register_file", "leakage"}
+TURING_ENTRIES = {"register_file", "buffer", "macs", "leakage"}
+INFERENCES = {"timon": T.inference, "turing": T.turing_inference}
+
+
+def _assert_leaves_add_up(report):
+    # Leaf rows add up to the total: energy and area at float32 round-off over a few leaves
+    # (rtol 1e-6), latency likewise (the layers run in series); no leaf carries a leakage power.
+    whole = hj.total(report)
+    leaves = list(report.flat().values())
+    for field in ("total_energy", "latency", "area", "ops"):
+        summed = sum(float(getattr(leaf, field)) for leaf in leaves)
+        np.testing.assert_allclose(summed, float(getattr(whole, field)), rtol=1e-6, err_msg=field)
+    assert all(float(leaf.leakage) == 0.0 for leaf in leaves)
+
+
+@pytest.mark.parametrize("name", TIMON_WORKLOADS)
+def test_leaf_rows_add_up_on_the_timon_catalog(name):
+    network = W.get(name)
+    for fn in INFERENCES.values():
+        _assert_leaves_add_up(fn(T.Config(), network, "exact"))
+
+
+@pytest.mark.parametrize("design", list(INFERENCES))
+def test_leaf_rows_add_up_on_a_mixed_network_and_knobs(design):
+    knobs = system.LayerKnobs(
+        input_bits=jnp.array([8.0, 16.0, 4.0, 12.0]), occupancy=jnp.array([0.5, 1.0, 0.25, 1.0])
+    )
+    for mode in ("exact", "smooth"):
+        _assert_leaves_add_up(INFERENCES[design](T.Config(), MIXED, mode, layers=knobs))
+
+
+def test_reports_have_a_row_per_layer_and_a_shared_idle_row():
+    # timon_deepbench_1: a 2560 x 64 stationary matrix on K64's 64 x 16 bank tiles is 40 x 4 =
+    # 160 tiles on 68 x 4 = 272 banks, one round: 160 banks work, 112 wait (the idle row), all
+    # leak for the whole GEMM; the idle row holds the 272 banks' area (shared by every layer).
+    network = W.get("timon_deepbench_1")
+    report = T.inference(T.Config(), network, "exact")
+    assert list(report) == ["gemm", "idle"]
+    assert set(report["gemm"]) == TIMON_ENTRIES
+    bank = hj.total(T.tmma(T.Config(), "exact"))
+    leaked = 272 * bank.leakage * hj.total(report).latency
+    working = report["gemm", "leakage"].energy
+    np.testing.assert_allclose(working + report["idle"].energy, leaked, rtol=1e-5)
+    np.testing.assert_allclose(working / leaked, 160 / 272, rtol=1e-5)
+    np.testing.assert_allclose(report["idle"].area, 272 * bank.area, rtol=1e-6)
+    np.testing.assert_allclose(hj.total(report).area, 272 * bank.area, rtol=1e-6)
+    turing = T.turing_inference(T.Config(), network, "exact")
+    assert list(turing) == ["gemm", "idle"]
+    assert set(turing["gemm"]) == TURING_ENTRIES
+    wmma = hj.total(T.turing_wmma(T.Config(), "exact"))
+    np.testing.assert_allclose(turing["idle"].area, 272 * wmma.area, rtol=1e-6)
+    # A layer without matrices costs nothing on either design.
+    for fn in INFERENCES.values():
+        pool = hj.total(fn(T.Config(), MIXED, "exact")["pool"])
+        assert float(pool.total_energy) == 0.0 and float(pool.latency) == 0.0
+
+
+@pytest.mark.parametrize("design", list(INFERENCES))
+def test_config_arrays_of_shape_3_equal_three_separate_calls(design):
+    # hwjax.system.batched: Config leaves of shape (3,) (and per-layer knobs of shape (3, L))
+    # give every Report field shape (3,), equal to separate calls (rtol 1e-5: vmapped and eager
+    # float32 may round differently).
+    fn = INFERENCES[design]
+    dp, act = [32.0, 64.0, 128.0], [4.0, 8.0, 16.0]
+    occupancy = jnp.array([[1.0, 1.0, 1.0, 1.0], [0.5, 1.0, 0.25, 0.75], [0.1, 1.0, 1.0, 0.5]])
+    batch = fn(
+        T.Config(dp_width=jnp.array(dp), act_bits=jnp.array(act)),
+        MIXED,
+        "exact",
+        layers=system.LayerKnobs(occupancy=occupancy),
+    )
+    for i in range(3):
+        knobs = system.LayerKnobs(occupancy=occupancy[i])
+        single = fn(T.Config(dp_width=dp[i], act_bits=act[i]), MIXED, "exact", layers=knobs)
+        assert list(batch.flat()) == list(single.flat())
+        for path, leaf in single.flat().items():
+            for field in COST_FIELDS:
+                value = getattr(batch.flat()[path], field)
+                assert jnp.shape(value) == (3,), (path, field)
+                np.testing.assert_allclose(value[i], getattr(leaf, field), rtol=1e-5, err_msg=path)
+
+
+@pytest.mark.parametrize("mode", ["ste", "smooth"])
+def test_per_layer_knob_gradients_are_finite(mode):
+    # Every per-layer knob of both designs has a finite gradient of energy, latency and area;
+    # occupancy's is positive on every layer with matrices (fewer tiles, less energy) and 0 on
+    # the pool.
+    def cost(fn, config, knobs):
+        whole = hj.total(fn(config, MIXED, mode, layers=knobs))
+        return whole.total_energy * 1e6 + whole.latency * 1e6 + whole.area * 1e6
+
+    values = {
+        "input_bits": jnp.array([8.0, 16.0, 4.0, 12.0]),
+        "weight_bits": jnp.array([8.0, 8.0, 12.0, 16.0]),
+        "adc_bits": jnp.array([6.0, 7.0, 5.0, 4.0]),
+        "occupancy": jnp.array([0.5, 1.0, 0.25, 0.75]),
+    }
+    timon = T.Config(adc_kind="tunable_sar")
+    grads = jax.grad(lambda v: cost(T.inference, timon, system.LayerKnobs(**v)))(values)
+    turing_values = {k: values[k] for k in T.TURING_LAYER_KNOBS}
+    turing = jax.grad(lambda v: cost(T.turing_inference, T.Config(), system.LayerKnobs(**v)))(turing_values)
+    for name, grad in [*grads.items(), *(("turing " + k, g) for k, g in turing.items())]:
+        assert np.all(np.isfinite(np.asarray(grad))), name
+    for occupancy in (grads["occupancy"], turing["occupancy"]):
+        assert np.all(np.asarray(occupancy)[[0, 2, 3]] > 0) and float(occupancy[1]) == 0.0
+
+
+def test_half_occupancy_halves_the_gemm_energy():
+    # Section 6.6 (sparsity): a block that holds only zeros is neither loaded, computed nor
+    # converted. GNMT-1's 8192 bank tiles at occupancy 0.5 are 4096: the dynamic energy halves
+    # exactly (rtol 1e-6) and the rounds fall from ceil(8192 / 272) = 31 to ceil(4096 / 272) =
+    # 16; with the banks' leakage the total falls by about half. The ops (the GEMM's MACs) stay.
+    full = T.inference(T.Config(), GEMM, "exact")
+    half = T.inference(T.Config(), GEMM, "exact", layers=system.LayerKnobs(occupancy=jnp.array([0.5])))
+    (dynamic_full, latency_full), (dynamic_half, latency_half) = T._dynamic(full), T._dynamic(half)
+    np.testing.assert_allclose(dynamic_half / dynamic_full, 0.5, rtol=1e-6)
+    np.testing.assert_allclose(latency_half / latency_full, 16 / 31, rtol=1e-6)
+    ratio = float(hj.total(half).total_energy / hj.total(full).total_energy)
+    assert 0.45 < ratio < 0.55
+    np.testing.assert_allclose(hj.total(half).ops, hj.total(full).ops, rtol=1e-6)
+    # Turing skips empty 16 x 16 tiles alike: its dynamic energy halves too.
+    turing_full = T._dynamic(T.turing_inference(T.Config(), GEMM, "exact"))[0]
+    knobs = system.LayerKnobs(occupancy=jnp.array([0.5]))
+    turing_half = T._dynamic(T.turing_inference(T.Config(), GEMM, "exact", layers=knobs))[0]
+    np.testing.assert_allclose(turing_half / turing_full, 0.5, rtol=1e-6)
+    # versus_turing passes the knobs to both designs: both energies halve, the gain stays.
+    gain = T.versus_turing(T.Config(), GEMM, "exact", layers=knobs)["energy_gain"]
+    np.testing.assert_allclose(gain, T.versus_turing(T.Config(), GEMM, "exact")["energy_gain"], rtol=1e-6)
+
+
+def test_per_layer_bits_equal_the_config_bits():
+    # Per-layer operand bits equal to a Config value give that Config's Report (rtol 1e-6).
+    knobs = system.LayerKnobs(input_bits=jnp.full(4, 8.0), weight_bits=jnp.full(4, 12.0))
+    for fn in INFERENCES.values():
+        got = hj.total(fn(T.Config(), MIXED, "exact", layers=knobs))
+        want = hj.total(fn(T.Config(act_bits=8.0, weight_bits=12.0), MIXED, "exact"))
+        for field in ("total_energy", "latency", "area", "ops"):
+            np.testing.assert_allclose(getattr(got, field), getattr(want, field), rtol=1e-6, err_msg=field)
+
+
+def test_per_layer_adc_bits_stop_a_tunable_sar_early():
+    # Section 6.6.2: a tunable SAR converting at fewer bits spends less energy and time per
+    # conversion; at the bank's full 7 bits (K64) it costs what no override costs (rtol 1e-6).
+    config = T.Config(adc_kind="tunable_sar")
+    plain = hj.total(T.inference(config, GEMM, "exact"))
+    full = hj.total(T.inference(config, GEMM, "exact", layers=system.LayerKnobs(adc_bits=jnp.array([7.0]))))
+    fewer = hj.total(T.inference(config, GEMM, "exact", layers=system.LayerKnobs(adc_bits=jnp.array([5.0]))))
+    np.testing.assert_allclose(full.total_energy, plain.total_energy, rtol=1e-6)
+    assert float(fewer.energy) < float(full.energy) and float(fewer.latency) < float(full.latency)
+
+
+@pytest.mark.parametrize(
+    "config,knobs,name",
+    [
+        (T.Config(), system.LayerKnobs(adc_bits=jnp.array([5.0])), "adc_bits"),  # plain SAR
+        (T.Config(adc_kind="tunable_sar"), system.LayerKnobs(adc_bits=jnp.array([8.0])), "adc_bits"),
+        (T.Config(), system.LayerKnobs(input_bits=jnp.array([20.0])), "input_bits"),
+        (T.Config(), system.LayerKnobs(weight_bits=jnp.array([0.5])), "weight_bits"),
+        (T.Config(), system.LayerKnobs(occupancy=jnp.array([0.5, 0.5])), "occupancy"),  # 1 layer
+        (T.Config(), system.LayerKnobs(replication=jnp.array([2.0])), "replication"),
+    ],
+)
+def test_bad_layer_knobs_raise_naming_the_knob(config, knobs, name):
+    with pytest.raises(ValueError, match=name):
+        T.inference(config, GEMM, "exact", layers=knobs)
+
+
+def test_turing_takes_no_adc_bits():
+    with pytest.raises(ValueError, match="adc_bits"):
+        T.turing_inference(T.Config(), GEMM, "exact", layers=system.LayerKnobs(adc_bits=jnp.array([5.0])))
