@@ -120,7 +120,7 @@ def _memory_knobs(rng, batch):
 
 
 def _regfile(k: Knobs):
-    rf = regfile.PumaRegisterFile(xbar_size=k["xbar_size"], xbars_per_core=k["xbars_per_core"])
+    rf = regfile.RomRegisterFile(xbar_size=k["xbar_size"], xbars_per_core=k["xbars_per_core"])
     return regfile.rf_access(rf, k["bits"])
 
 

@@ -1,14 +1,16 @@
-"""Register files: PUMA's ROM-embedded core register file and a banked GPGPU register file.
+"""Register files: a ROM-embedded core register file sized in crossbars, and a banked GPGPU
+register file.
 
-**PUMA core register file** (dissertation section 3.3.4). A per-core SRAM of
-``2 x crossbar dimension x crossbars per core`` words (16-bit words: 1 KB for 128 x 128 crossbars,
-two per core, Table 3.5). It is built on a ROM-embedded RAM [165]: a second wordline per row
-embeds a look-up-table ROM in the same cells "without increasing the array area or RAM latency",
-used for transcendental functions. A ROM look-up (Fig. 3.3) buffers the row's RAM data (read),
-writes 1 to all cells (write), writes 0 with WL1 off (write), reads the ROM data (read) and
-restores the RAM data (write): two reads and three writes of the row, one after another. The
-array area is unchanged; hwjax charges the second wordline's drivers as the row half of the
-decoder periphery of :mod:`hwjax.components.memory` (an assumption; Table 3.5 charges nothing).
+**ROM-embedded core register file** (:class:`RomRegisterFile`; PUMA's, dissertation section
+3.3.4). A per-core SRAM of ``2 x crossbar dimension x crossbars per core`` words (16-bit words:
+1 KB for 128 x 128 crossbars, two per core, Table 3.5). It is built on a ROM-embedded RAM [165]:
+a second wordline per row embeds a look-up-table ROM in the same cells "without increasing the
+array area or RAM latency", used for transcendental functions. A ROM look-up (Fig. 3.3) buffers
+the row's RAM data (read), writes 1 to all cells (write), writes 0 with WL1 off (write), reads
+the ROM data (read) and restores the RAM data (write): two reads and three writes of the row,
+one after another. The array area is unchanged; hwjax charges the second wordline's drivers as
+the row half of the decoder periphery of :mod:`hwjax.components.memory` (an assumption; Table
+3.5 charges nothing).
 
 **GPGPU register file** (dissertation chapter 6, TIMON). A Turing sub-core holds 64 KB of
 registers in 4 banks; each bank is 8 sub-banks of 2 KB (128 wordlines x 128 bitlines of 8T SRAM,
@@ -44,8 +46,11 @@ ROM_READS, ROM_WRITES = 2.0, 3.0
 
 
 @pytree_dataclass
-class PumaRegisterFile:
-    """PUMA core register file with an embedded ROM (a pytree).
+class RomRegisterFile:
+    """Core register file with an embedded ROM, sized in crossbars (a pytree).
+
+    A ROM-embedded RAM of ``2 x xbar_size x xbars_per_core`` words (module docstring); the
+    defaults are PUMA's core register file (dissertation section 3.3.4, Table 3.5).
 
     Attributes:
         xbar_size: crossbar dimension (rows), in [8, 1024].
@@ -71,35 +76,35 @@ class PumaRegisterFile:
         check_tech(self.tech)
 
 
-def puma_rf_words(rf: PumaRegisterFile):
+def rom_rf_words(rf: RomRegisterFile):
     """Registers per core: ``2 x xbar_size x xbars_per_core`` (section 3.3.4)."""
     return 2.0 * rf.xbar_size * rf.xbars_per_core
 
 
-def puma_rf_memory(rf: PumaRegisterFile) -> memory.Memory:
+def rom_rf_memory(rf: RomRegisterFile) -> memory.Memory:
     """The register file as a single-ported SRAM of one word per access."""
-    capacity_bytes = puma_rf_words(rf) * rf.word_bits / 8.0
+    capacity_bytes = rom_rf_words(rf) * rf.word_bits / 8.0
     return memory.Memory(capacity_bytes, rf.word_bits, tech=rf.tech, kind="sram")
 
 
-def rom_area_overhead(rf: PumaRegisterFile):
+def rom_area_overhead(rf: RomRegisterFile):
     """Area of the second wordline's drivers, m²: the row half of the decoder periphery."""
-    return 0.5 * memory.decoder_area(puma_rf_memory(rf))
+    return 0.5 * memory.decoder_area(rom_rf_memory(rf))
 
 
-def puma_rf_area(rf: PumaRegisterFile):
+def rom_rf_area(rf: RomRegisterFile):
     """Register file area including the embedded ROM, m²."""
-    return memory.area(puma_rf_memory(rf)) + rom_area_overhead(rf)
+    return memory.area(rom_rf_memory(rf)) + rom_area_overhead(rf)
 
 
-def rf_access(rf: PumaRegisterFile, bits, op: str = "read", mode: str = "ste") -> Cost:
+def rf_access(rf: RomRegisterFile, bits, op: str = "read", mode: str = "ste") -> Cost:
     """Cost of reading (or writing) ``bits`` (>= 0) of registers: word accesses, one per access
     time; area includes the embedded ROM. See :func:`hwjax.components.memory.access`."""
-    cost = memory.access(puma_rf_memory(rf), bits, op, mode)
-    return Cost(cost.energy, cost.latency, puma_rf_area(rf), cost.leakage)
+    cost = memory.access(rom_rf_memory(rf), bits, op, mode)
+    return Cost(cost.energy, cost.latency, rom_rf_area(rf), cost.leakage)
 
 
-def rom_lookup(rf: PumaRegisterFile, lookups, mode: str = "ste") -> Cost:
+def rom_lookup(rf: RomRegisterFile, lookups, mode: str = "ste") -> Cost:
     """Cost of ``lookups`` (>= 0) ROM-mode transcendental look-ups of one word each.
 
     Each look-up is the five-step sequence of Fig. 3.3 (2 row reads, 3 row writes); a vector
@@ -111,10 +116,10 @@ def rom_lookup(rf: PumaRegisterFile, lookups, mode: str = "ste") -> Cost:
         ``leakage`` (W).
     """
     lookups = relax.ceil(validate.check_nonnegative("lookups", lookups), mode=mode)
-    mem = puma_rf_memory(rf)
+    mem = rom_rf_memory(rf)
     per_lookup = ROM_READS * memory.read_energy(mem) + ROM_WRITES * memory.write_energy(mem)
     latency = lookups * (ROM_READS + ROM_WRITES) * memory.access_time(mem)
-    return Cost(lookups * per_lookup, latency, puma_rf_area(rf), memory.leakage(mem))
+    return Cost(lookups * per_lookup, latency, rom_rf_area(rf), memory.leakage(mem))
 
 
 @pytree_dataclass

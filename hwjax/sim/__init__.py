@@ -2,18 +2,18 @@
 
 Bit-sliced MVM with converters (:mod:`.mvm`, :mod:`.quantize`), device non-idealities and IR drop
 (:mod:`.devices`), MLC storage faults (:mod:`.mlc`), bit-sliced outer-product updates
-(:mod:`.opa`), analytic error proxies (:mod:`.proxies`) and TIMON's GEMM on an SRAM compute bank
-with its tunable ADC (:mod:`.timon`); every random draw from an explicit PRNG key. The Flax NNX
-layers that run on it are in :mod:`hwjax.nn`.
+(:mod:`.opa`), analytic error proxies (:mod:`.proxies`) and a bit-serial GEMM on an SRAM
+compute-in-memory bank with a tunable ADC (:mod:`.sram_gemm`, TIMON's); every random draw from an
+explicit PRNG key. The Flax NNX layers that run on it are in :mod:`hwjax.nn`.
 """
 
-from hwjax.sim import devices, mlc, mvm, opa, proxies, quantize, timon
+from hwjax.sim import devices, mlc, mvm, opa, proxies, quantize, sram_gemm
 from hwjax.sim.devices import DeviceModel
 from hwjax.sim.mlc import MLCConfig
 from hwjax.sim.mvm import MVMConfig, bitsliced_mvm, integer_reference
 from hwjax.sim.opa import OPAConfig, carry_resolve, opa_update
 from hwjax.sim.proxies import ProxyConfig, error_variance, snr, snr_db
-from hwjax.sim.timon import TimonConfig
+from hwjax.sim.sram_gemm import SRAMGemmConfig
 
 __all__ = [
     "DeviceModel",
@@ -21,7 +21,7 @@ __all__ = [
     "MVMConfig",
     "OPAConfig",
     "ProxyConfig",
-    "TimonConfig",
+    "SRAMGemmConfig",
     "bitsliced_mvm",
     "carry_resolve",
     "devices",
@@ -35,5 +35,5 @@ __all__ = [
     "quantize",
     "snr",
     "snr_db",
-    "timon",
+    "sram_gemm",
 ]

@@ -25,7 +25,7 @@
      BISMO-style bit-serial arithmetic): the scale-and-reduce unit weights the sign bit's
      bitline ``-2^(c-1)``, so the MSB slice of ``c`` bits holds a *signed* level in
      ``[-2^(c-1), 2^(c-1) - 1]`` and the other slices unsigned levels. A zero weight stores
-     zero in every cell, which lets sparse columns use fewer ADC bits (:mod:`hwjax.sim.timon`).
+     zero in every cell, which lets sparse columns use fewer ADC bits (:mod:`hwjax.sim.sram_gemm`).
      Ideal cells only (``device=None``): the device models are of NVM cells.
 
 3. **Slice** the stored code into cells (``bits_per_cell`` or ``slice_bits``, MSB first).

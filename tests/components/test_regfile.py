@@ -21,25 +21,25 @@ CYCLE = 1 * ns  # PUMA: 1 GHz
 
 def test_puma_register_file_size_section_3_3_4():
     # 2 x crossbar dimension x crossbars per core = 2 x 128 x 2 = 512 16-bit words = 1 KB (Table 3.5).
-    rf = regfile.PumaRegisterFile()
-    assert float(regfile.puma_rf_words(rf)) == 512
-    assert float(regfile.puma_rf_memory(rf).capacity_bytes) == 1024
+    rf = regfile.RomRegisterFile()
+    assert float(regfile.rom_rf_words(rf)) == 512
+    assert float(regfile.rom_rf_memory(rf).capacity_bytes) == 1024
 
 
 def test_table_3_5_register_file():
     # Table 3.5: Register File, 1 KB, 0.477 mW (= 0.33 dyn + 0.147 leak, figures.md 1.7), 0.00192 mm².
-    rf = regfile.PumaRegisterFile()
-    mem = regfile.puma_rf_memory(rf)
+    rf = regfile.RomRegisterFile()
+    mem = regfile.rom_rf_memory(rf)
     power = memory.read_energy(mem) / CYCLE + memory.leakage(mem)
     np.testing.assert_allclose(float(power / mW), 0.477, rtol=0.15)
-    np.testing.assert_allclose(float(regfile.puma_rf_area(rf) / mm2), 0.00192, rtol=0.15)
+    np.testing.assert_allclose(float(regfile.rom_rf_area(rf) / mm2), 0.00192, rtol=0.15)
     cost = regfile.rf_access(rf, 16.0, mode="exact")
     assert float(cost.latency) <= CYCLE  # one-cycle register access
 
 
 def test_rom_lookup_is_the_five_step_sequence_of_figure_3_3():
-    rf = regfile.PumaRegisterFile()
-    mem = regfile.puma_rf_memory(rf)
+    rf = regfile.RomRegisterFile()
+    mem = regfile.rom_rf_memory(rf)
     cost = regfile.rom_lookup(rf, 10.0, mode="exact")
     per_lookup = 2 * memory.read_energy(mem) + 3 * memory.write_energy(mem)
     np.testing.assert_allclose(float(cost.energy), 10 * float(per_lookup), rtol=1e-6)
@@ -50,15 +50,15 @@ def test_rom_lookup_is_the_five_step_sequence_of_figure_3_3():
 
 
 def test_rom_lookup_costs_more_than_a_register_read():
-    rf = regfile.PumaRegisterFile()
+    rf = regfile.RomRegisterFile()
     lookup = regfile.rom_lookup(rf, 1.0, mode="exact")
     read = regfile.rf_access(rf, 16.0, mode="exact")
     np.testing.assert_allclose(float(lookup.energy / read.energy), 5.0, rtol=1e-6)
 
 
 def test_register_file_grows_with_crossbars():
-    small, big = regfile.PumaRegisterFile(xbars_per_core=2.0), regfile.PumaRegisterFile(xbars_per_core=8.0)
-    assert regfile.puma_rf_area(big) > 3 * regfile.puma_rf_area(small)
+    small, big = regfile.RomRegisterFile(xbars_per_core=2.0), regfile.RomRegisterFile(xbars_per_core=8.0)
+    assert regfile.rom_rf_area(big) > 3 * regfile.rom_rf_area(small)
     assert regfile.rf_access(big, 16.0).energy > regfile.rf_access(small, 16.0).energy
 
 
@@ -143,9 +143,9 @@ def test_wmma_gradients_are_finite_in_every_mode():
         ({"tech": "32nm"}, "tech"),
     ],
 )
-def test_bad_puma_register_file_names_the_parameter(kwargs, name):
+def test_bad_rom_register_file_names_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
-        regfile.PumaRegisterFile(**kwargs)
+        regfile.RomRegisterFile(**kwargs)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_bad_gpgpu_register_file_names_the_parameter(kwargs, name):
 
 
 def test_bad_action_arguments():
-    rf, gpu = regfile.PumaRegisterFile(), regfile.GpgpuRegisterFile()
+    rf, gpu = regfile.RomRegisterFile(), regfile.GpgpuRegisterFile()
     with pytest.raises(ValueError, match="lookups"):
         regfile.rom_lookup(rf, -1.0)
     with pytest.raises(ValueError, match="nbytes"):

@@ -1,4 +1,4 @@
-"""Contract rows for :mod:`hwjax.components.regfile` (PUMA ROM-embedded RF, GPGPU RF)."""
+"""Contract rows for :mod:`hwjax.components.regfile` (ROM-embedded RF, GPGPU RF)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from hwjax.components import regfile
 from .contract_row import ContractRow
 
 _BAD_MODE = ({"mode": "fuzzy"}, "mode")
-_PUMA_KNOBS = {
+_ROM_KNOBS = {
     "xbar_size": (8.0, 1024.0),
     "xbars_per_core": (1.0, 64.0),
     "word_bits": (4.0, 64.0),
     "vdd": hj.vdd_range(32),
 }
-_PUMA_INPUTS = {"xbar_size": 128.0, "xbars_per_core": 2.0, "word_bits": 16.0, "vdd": 0.9}
-_PUMA_BAD = (
+_ROM_INPUTS = {"xbar_size": 128.0, "xbars_per_core": 2.0, "word_bits": 16.0, "vdd": 0.9}
+_ROM_BAD = (
     _BAD_MODE,
     ({"xbar_size": 4.0}, "xbar_size"),
     ({"xbars_per_core": 0.0}, "xbars_per_core"),
@@ -25,16 +25,16 @@ _PUMA_BAD = (
 )
 
 
-def _puma_rf(xbar_size, xbars_per_core, word_bits, vdd):
-    return regfile.PumaRegisterFile(xbar_size, xbars_per_core, word_bits, hj.Tech(32, vdd))
+def _rom_rf(xbar_size, xbars_per_core, word_bits, vdd):
+    return regfile.RomRegisterFile(xbar_size, xbars_per_core, word_bits, hj.Tech(32, vdd))
 
 
 def _rf_access(mode, bits, op, **knobs):
-    return regfile.rf_access(_puma_rf(**knobs), bits, op, mode)
+    return regfile.rf_access(_rom_rf(**knobs), bits, op, mode)
 
 
 def _rom_lookup(mode, lookups, **knobs):
-    return regfile.rom_lookup(_puma_rf(**knobs), lookups, mode)
+    return regfile.rom_lookup(_rom_rf(**knobs), lookups, mode)
 
 
 _GPU_KNOBS = {
@@ -87,17 +87,17 @@ ROWS: list[ContractRow] = [
     ContractRow(
         name="regfile.rf_access",
         fn=_rf_access,
-        inputs={**_PUMA_INPUTS, "bits": 2000.0, "op": "write"},
-        knobs={**_PUMA_KNOBS, "bits": (0.0, 1e9)},
-        bad_inputs=(*_PUMA_BAD, ({"bits": -1.0}, "bits"), ({"op": "erase"}, "op")),
+        inputs={**_ROM_INPUTS, "bits": 2000.0, "op": "write"},
+        knobs={**_ROM_KNOBS, "bits": (0.0, 1e9)},
+        bad_inputs=(*_ROM_BAD, ({"bits": -1.0}, "bits"), ({"op": "erase"}, "op")),
         modes=relax.MODES,
     ),
     ContractRow(
         name="regfile.rom_lookup",
         fn=_rom_lookup,
-        inputs={**_PUMA_INPUTS, "lookups": 37.5},
-        knobs={**_PUMA_KNOBS, "lookups": (0.0, 1e6)},
-        bad_inputs=(*_PUMA_BAD, ({"lookups": -2.0}, "lookups")),
+        inputs={**_ROM_INPUTS, "lookups": 37.5},
+        knobs={**_ROM_KNOBS, "lookups": (0.0, 1e6)},
+        bad_inputs=(*_ROM_BAD, ({"lookups": -2.0}, "lookups")),
         modes=relax.MODES,
     ),
     ContractRow(

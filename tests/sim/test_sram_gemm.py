@@ -1,5 +1,5 @@
-"""TIMON GEMM on the SRAM bank (hwjax.sim.timon): bit-exact at the bank's ADC resolution, one bit
-less loses, the tunable ADC stays exact on sparse weights with fewer bits, outlier rejection's
+"""TIMON's GEMM on the SRAM bank (hwjax.sim.sram_gemm): bit-exact at the bank's ADC resolution,
+one bit less loses, the tunable ADC stays exact on sparse weights with fewer bits, outlier rejection's
 error is bounded, agreement with the cost model's resolution rule, bad configurations.
 
 Exactness checks run in float64 (``jax.enable_x64``): integer sums below 2^53 are exact there,
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwjax.components import sram_cim
-from hwjax.sim import mvm, timon
+from hwjax.sim import mvm, sram_gemm
 from hwjax_models import timon as timon_model
 
 
@@ -24,16 +24,16 @@ def _top(bits: int) -> float:
     return 2.0 ** (bits - 1) - 1.0
 
 
-def _integer_config(**structure) -> timon.TimonConfig:
+def _integer_config(**structure) -> sram_gemm.SRAMGemmConfig:
     """Clips at the top codes: integer data are their own codes (quantization step 1)."""
-    return timon.TimonConfig(
+    return sram_gemm.SRAMGemmConfig(
         **structure, weight_clip=_top(structure["weight_bits"]), input_clip=_top(structure["input_bits"])
     )
 
 
-def _reference(a, b, config: timon.TimonConfig) -> np.ndarray:
+def _reference(a, b, config: sram_gemm.SRAMGemmConfig) -> np.ndarray:
     """``integer_reference`` of the quantized operands, dequantized (float64)."""
-    mc = timon.mvm_config(config)
+    mc = sram_gemm.mvm_config(config)
     w_codes, w_scale = mvm.quantize_weights(b, mc)
     x_codes, x_scale = mvm.quantize_inputs(a, mc)
     return mvm.integer_reference(w_codes, x_codes, mc) * np.float64(w_scale) * np.float64(x_scale)
@@ -56,7 +56,7 @@ def _structures(draw):
         slice_width=draw(st.integers(1, min(3, weight_bits))),
         weight_bits=weight_bits,
         input_bits=input_bits,
-        adc_kind=draw(st.sampled_from(timon.ADC_KINDS)),
+        adc_kind=draw(st.sampled_from(sram_gemm.ADC_KINDS)),
     )
 
 
@@ -74,7 +74,7 @@ def test_bit_exact_at_the_bank_resolution(structure, k, n, seed):
     a = rng.choice([-x_top, x_top, 0.0, -1.0, -(2.0 ** (structure["input_bits"] - 2))], size=(3, k))
     a[0] = -x_top
     with jax.enable_x64(True):
-        got = np.asarray(timon.gemm(a, b, config))
+        got = np.asarray(sram_gemm.gemm(a, b, config))
     np.testing.assert_array_equal(got, a @ b)
 
 
@@ -84,17 +84,19 @@ def test_k64_real_data_bit_exact_and_one_bit_less_loses():
     random data lose. At half the full scale instead (the tunable ADC's 6-bit reference) the
     dense entry of codes -1 (every bit plane 1) sums to 64 per conversion and clips to 63."""
     bank = sram_cim.SRAMCIMBank()
-    assert timon.bank_adc_bits(timon.from_bank(bank)) == 7 == float(sram_cim.adc_resolution(bank))
+    assert sram_gemm.bank_adc_bits(sram_gemm.from_bank(bank)) == 7 == float(sram_cim.adc_resolution(bank))
     rng = np.random.default_rng(0)
     with jax.enable_x64(True):
         a, b = rng.uniform(-1.0, 1.0, (4, 200)), rng.uniform(-1.0, 1.0, (200, 8))
         a[0], b[:, 0] = -1.0 / _top(16), -1.0 / _top(16)  # codes -1 (clips 1)
         # Explicit ADC leaves everywhere: one pytree structure, one compilation.
-        config = timon.from_bank(bank, adc_bits=7.0, adc_full_scale=128.0)
+        config = sram_gemm.from_bank(bank, adc_bits=7.0, adc_full_scale=128.0)
         exact = _reference(a, b, config)
-        np.testing.assert_array_equal(np.asarray(timon.gemm(a, b, config)), exact)
-        rounded = np.asarray(timon.gemm(a, b, timon.TimonConfig(adc_bits=6.0, adc_full_scale=128.0)))
-        clipped = np.asarray(timon.gemm(a, b, timon.TimonConfig(adc_bits=6.0, adc_full_scale=64.0)))
+        np.testing.assert_array_equal(np.asarray(sram_gemm.gemm(a, b, config)), exact)
+        lossy = sram_gemm.SRAMGemmConfig(adc_bits=6.0, adc_full_scale=128.0)
+        rounded = np.asarray(sram_gemm.gemm(a, b, lossy))
+        halved = sram_gemm.SRAMGemmConfig(adc_bits=6.0, adc_full_scale=64.0)
+        clipped = np.asarray(sram_gemm.gemm(a, b, halved))
     # Measured: a mean error of 49% of the mean output (the rounding reaches the MSB planes' sums).
     assert np.abs(rounded - exact).mean() > 0.1 * np.abs(exact).mean()
     error = np.abs(clipped - exact)
@@ -103,18 +105,19 @@ def test_k64_real_data_bit_exact_and_one_bit_less_loses():
 
 @pytest.mark.parametrize("name", ["K32", "K64", "K128"])
 def test_resolution_of_the_cost_model_variants(name):
-    """from_bank(timon.bank(variant)) has the cost model's ADC resolution log2 d + 1 (exact ints)."""
+    """from_bank(timon_model.bank(variant)) has the cost model's ADC resolution log2 d + 1
+    (exact ints)."""
     bank = timon_model.bank(timon_model.variant(name))
-    config = timon.from_bank(bank)
+    config = sram_gemm.from_bank(bank)
     assert config.dp_width == int(timon_model.VARIANTS[name])
-    assert timon.bank_adc_bits(config) == float(sram_cim.adc_resolution(bank))
+    assert sram_gemm.bank_adc_bits(config) == float(sram_cim.adc_resolution(bank))
 
 
 # --- tunable ADC and outlier rejection ------------------------------------------------------------
 
 
 def _column_sparsity(b, config) -> np.ndarray:
-    codes = np.asarray(mvm.quantize_weights(b, timon.mvm_config(config))[0])
+    codes = np.asarray(mvm.quantize_weights(b, sram_gemm.mvm_config(config))[0])
     blocks = -(-codes.shape[0] // config.dp_width)
     padded = np.zeros((blocks * config.dp_width, codes.shape[1]))
     padded[: codes.shape[0]] = codes
@@ -126,15 +129,15 @@ def test_tunable_adc_bit_exact_on_70_percent_sparse_weights_with_fewer_bits():
     resolution (hwjax_models.timon.adc_bits, tolerance 0), the GEMM stays exact (tolerance 0)
     and the mean resolution drops from 7 bits to about 5.8 (binomial(64, 0.3) nonzeros: 6 bits
     for 17-32, 5 for 9-16)."""
-    config = timon.TimonConfig(adc_kind="tunable_sar")
+    config = sram_gemm.SRAMGemmConfig(adc_kind="tunable_sar")
     rng = np.random.default_rng(1)
     a, b = rng.uniform(-1.0, 1.0, (4, 256)), _sparse(rng, (256, 32), 0.7)
-    bits = np.asarray(timon.column_adc_bits(b, config))
+    bits = np.asarray(sram_gemm.column_adc_bits(b, config))
     expected = timon_model.adc_bits(timon_model.variant("K64"), _column_sparsity(b, config), mode="exact")
     np.testing.assert_array_equal(bits, np.asarray(expected))
     assert bits.shape == (4, 32) and 5.5 < bits.mean() < 6.0
     with jax.enable_x64(True):
-        np.testing.assert_array_equal(np.asarray(timon.gemm(a, b, config)), _reference(a, b, config))
+        np.testing.assert_array_equal(np.asarray(sram_gemm.gemm(a, b, config)), _reference(a, b, config))
 
 
 @pytest.mark.parametrize("threshold", [0.25, 0.5, 1.0])
@@ -145,15 +148,15 @@ def test_outlier_rejection_prunes_few_small_weights_with_a_bounded_error(thresho
     matrix (tolerance 0), so its error against the unpruned product is A (B_pruned - B), bounded
     elementwise by |A| |B - B_pruned| of the quantized operands (tolerance 1e-12: float64
     round-off of the bound)."""
-    config = timon.TimonConfig(adc_kind="tunable_sar", threshold=threshold)
+    config = sram_gemm.SRAMGemmConfig(adc_kind="tunable_sar", threshold=threshold)
     rng = np.random.default_rng(2)
     a, b = rng.uniform(-1.0, 1.0, (4, 256)), _sparse(rng, (256, 32), 0.5)  # the shapes above: one compile
     with jax.enable_x64(True):
-        pruned = np.asarray(timon.reject_outliers(b, config))
-        got = np.asarray(timon.gemm(a, b, config))
+        pruned = np.asarray(sram_gemm.reject_outliers(b, config))
+        got = np.asarray(sram_gemm.gemm(a, b, config))
         np.testing.assert_array_equal(got, _reference(a, pruned, config))
         full = _reference(a, b, config)
-        mc = timon.mvm_config(config)
+        mc = sram_gemm.mvm_config(config)
         a_q, b_q = (
             np.asarray(codes) * np.float64(scale)
             for codes, scale in (mvm.quantize_inputs(a, mc), mvm.quantize_weights(b, mc))
@@ -163,11 +166,11 @@ def test_outlier_rejection_prunes_few_small_weights_with_a_bounded_error(thresho
     assert np.all(removed.reshape(4, 64, 32).sum(1) <= nnz - np.floor(nnz / (1.0 + threshold)))
     blocks = (np.abs(b) * removed).reshape(4, 64, 32).max(1), np.where(pruned != 0, np.abs(b), np.inf)
     assert np.all(blocks[0] <= blocks[1].reshape(4, 64, 32).min(1))  # the smallest magnitudes go
-    bits = np.asarray(timon.column_adc_bits(b, config))
-    sparsity = _column_sparsity(b, timon.TimonConfig())
+    bits = np.asarray(sram_gemm.column_adc_bits(b, config))
+    sparsity = _column_sparsity(b, sram_gemm.SRAMGemmConfig())
     expected = timon_model.adc_bits(timon_model.variant("K64"), sparsity, threshold, mode="exact")
     np.testing.assert_array_equal(bits, np.asarray(expected))
-    assert bits.mean() < np.asarray(timon.column_adc_bits(b, config, threshold=0.0)).mean()
+    assert bits.mean() < np.asarray(sram_gemm.column_adc_bits(b, config, threshold=0.0)).mean()
     assert np.all(np.abs(got - full) <= np.abs(a_q) @ np.abs(b_q * removed) + 1e-12)
     relative = np.linalg.norm(got - full) / np.linalg.norm(full)
     # For activations independent of the weights, E|A dB|^2 / E|A B|^2 = |dB|^2 / |B|^2 (Frobenius):
@@ -183,13 +186,13 @@ def test_leading_dims_and_straight_through_gradients():
     """(2, 3, K) inputs (jit and vmap: the contract row), gradients in a and b are
     those of a @ b (rtol 1e-5 and atol 1e-6 of the largest entry: float32 round-off of the same
     products summed in another order)."""
-    config = timon.TimonConfig(dp_width=8, input_bits=4, weight_bits=4, adc_kind="tunable_sar")
+    config = sram_gemm.SRAMGemmConfig(dp_width=8, input_bits=4, weight_bits=4, adc_kind="tunable_sar")
     rng = np.random.default_rng(3)
     a = jnp.asarray(rng.uniform(-1, 1, (2, 3, 20)), jnp.float32)
     b = jnp.asarray(rng.uniform(-1, 1, (20, 5)), jnp.float32)
-    eager = timon.gemm(a, b, config)
+    eager = sram_gemm.gemm(a, b, config)
     assert eager.shape == (2, 3, 5)
-    grads = jax.grad(lambda x, w: jnp.sum(timon.gemm(x, w, config) ** 2), argnums=(0, 1))(a, b)
+    grads = jax.grad(lambda x, w: jnp.sum(sram_gemm.gemm(x, w, config) ** 2), argnums=(0, 1))(a, b)
     ideal = jax.grad(lambda x, w: jnp.sum(jax.lax.stop_gradient(eager) * (x @ w)) * 2.0, argnums=(0, 1))(a, b)
     for got, want in zip(grads, ideal, strict=True):  # float32 sums in another order: 1e-6 of the scale
         np.testing.assert_allclose(
@@ -218,21 +221,21 @@ def test_leading_dims_and_straight_through_gradients():
 )
 def test_bad_configuration_raises_naming_the_parameter(overrides, parameter):
     with pytest.raises(ValueError, match=parameter):
-        timon.TimonConfig(**overrides)
+        sram_gemm.SRAMGemmConfig(**overrides)
 
 
 def test_bad_calls_raise_naming_the_parameter():
-    config = timon.TimonConfig(dp_width=4, weight_bits=4, input_bits=4)
+    config = sram_gemm.SRAMGemmConfig(dp_width=4, weight_bits=4, input_bits=4)
     with pytest.raises(ValueError, match="mode"):
-        timon.gemm(np.ones((1, 4)), np.ones((4, 2)), config, mode="fuzzy")
+        sram_gemm.gemm(np.ones((1, 4)), np.ones((4, 2)), config, mode="fuzzy")
     with pytest.raises(ValueError, match="b"):
-        timon.gemm(np.ones((1, 4)), np.ones((3, 2)), config)
+        sram_gemm.gemm(np.ones((1, 4)), np.ones((3, 2)), config)
     with pytest.raises(ValueError, match="config"):
-        timon.gemm(np.ones((1, 4)), np.ones((4, 2)), mvm.MVMConfig())
+        sram_gemm.gemm(np.ones((1, 4)), np.ones((4, 2)), mvm.MVMConfig())
     with pytest.raises(ValueError, match="threshold"):
-        timon.column_adc_bits(np.ones((4, 2)), config, threshold=-0.1)
+        sram_gemm.column_adc_bits(np.ones((4, 2)), config, threshold=-0.1)
     with pytest.raises(ValueError, match="dp_width"):
-        timon.from_bank(sram_cim.SRAMCIMBank(dp_width=48.5))
+        sram_gemm.from_bank(sram_cim.SRAMCIMBank(dp_width=48.5))
     with pytest.raises(ValueError, match="device"):  # SRAM bit cells have no NVM device model
         mvm.MVMConfig(
             encoding="twos_complement", device=pytest.importorskip("hwjax.sim.devices").DeviceModel()

@@ -1,8 +1,9 @@
-"""TIMON GEMM on an SRAM compute bank, behaviourally simulated, with the tunable ADC.
+"""Bit-serial GEMM on an SRAM compute-in-memory bank with a tunable ADC, behaviourally simulated.
 
 The cost side is :mod:`hwjax.components.sram_cim` (one bank) and ``hwjax_models.timon``
 (the GPU); this module computes the *numbers* the bank produces, on
-:func:`hwjax.sim.mvm.bitsliced_mvm` (dissertation chapter 6).
+:func:`hwjax.sim.mvm.bitsliced_mvm`. The mapping, the ``d-t-l`` dot product, the tunable ADC and
+outlier rejection follow TIMON (dissertation chapter 6).
 
 **Mapping** (section 6.4.2, Fig. 6.7(c)-(e)). ``C = A B`` with ``B`` (``K x N``) stationary in
 the bank's 8T cells and ``A`` (``M x K``) streaming from the input register, one row of ``A``
@@ -35,7 +36,7 @@ power of two), with the LSB one unit product (full scale ``2^N``). A sum of ``d`
 the sign stream make some sums non-positive or two-signed; the window is placed by the sign the
 sums can take (:mod:`hwjax.sim.mvm`), leaning to the positive side where the sign plane meets the
 sign stream (two negative factors), and ``N`` bits hold every one of them too (checked on the
-extreme codes by ``tests/sim/test_timon.py``). :func:`gemm` at this resolution is bit-exact
+extreme codes by ``tests/sim/test_sram_gemm.py``). :func:`gemm` at this resolution is bit-exact
 against :func:`hwjax.sim.mvm.integer_reference`; one bit less at the same full scale (step 2)
 rounds odd sums, and at half the full scale clips the densest columns.
 
@@ -90,8 +91,9 @@ _MAX_ADC_BITS = 32
 
 
 @pytree_dataclass
-class TimonConfig:
-    """A TIMON bank computing GEMMs (a pytree; the d-t-l structure static, knobs leaves).
+class SRAMGemmConfig:
+    """An SRAM compute-in-memory bank computing GEMMs (a pytree; the d-t-l structure static,
+    knobs leaves).
 
     Defaults: TIMON K64 (sections 6.5, 6.7.1): ``d = 64``, ``t = l = 1``, 16-bit operands.
 
@@ -151,7 +153,7 @@ class TimonConfig:
         validate.check_positive("input_clip", self.input_clip)
 
 
-def bank_adc_bits(config: TimonConfig) -> int:
+def bank_adc_bits(config: SRAMGemmConfig) -> int:
     """The bank's ADC resolution ``ceil(log2 d) + t l``, bits (section 6.4.3; equal to
     :func:`hwjax.components.sram_cim.adc_resolution` when ``d`` is a power of two)."""
     return math.ceil(math.log2(config.dp_width)) + config.stream_width * config.slice_width
@@ -160,22 +162,22 @@ def bank_adc_bits(config: TimonConfig) -> int:
 def _whole(bank, name: str) -> int:
     value = getattr(bank, name)
     if validate.is_traced(value) or np.ndim(value) != 0 or float(value) != round(float(value)):
-        raise ValueError(f"bank.{name}={value!r} must be a concrete whole number to build a TimonConfig")
+        raise ValueError(f"bank.{name}={value!r} must be a concrete whole number to build a SRAMGemmConfig")
     return round(float(value))
 
 
-def from_bank(bank, **overrides) -> TimonConfig:
+def from_bank(bank, **overrides) -> SRAMGemmConfig:
     """The simulated bank of a cost-model :class:`hwjax.components.sram_cim.SRAMCIMBank`.
 
     Takes ``dp_width``, ``stream_width``, ``slice_width``, ``input_bits``, ``weight_bits`` (concrete
-    whole numbers) and ``adc_kind``; ``overrides`` sets any :class:`TimonConfig` field.
+    whole numbers) and ``adc_kind``; ``overrides`` sets any :class:`SRAMGemmConfig` field.
     """
     names = ("dp_width", "stream_width", "slice_width", "input_bits", "weight_bits")
     fields = {name: _whole(bank, name) for name in names}
-    return TimonConfig(**{**fields, "adc_kind": bank.adc_kind, **overrides})
+    return SRAMGemmConfig(**{**fields, "adc_kind": bank.adc_kind, **overrides})
 
 
-def mvm_config(config: TimonConfig, adc_bits=None, adc_full_scale=None) -> mvm.MVMConfig:
+def mvm_config(config: SRAMGemmConfig, adc_bits=None, adc_full_scale=None) -> mvm.MVMConfig:
     """The bank as a :class:`hwjax.sim.mvm.MVMConfig` for one d-row block: two's-complement
     weights in ``l``-bit slices, ``t``-bit streams, ``d`` rows, the ADC at ``adc_bits`` and
     ``adc_full_scale`` (default: the config's full resolution and span)."""
@@ -194,7 +196,7 @@ def mvm_config(config: TimonConfig, adc_bits=None, adc_full_scale=None) -> mvm.M
     )
 
 
-def _full_adc(config: TimonConfig):
+def _full_adc(config: SRAMGemmConfig):
     """(full resolution, its span): the config's or the bank's ``N`` and ``2^N``."""
     bits = float(bank_adc_bits(config)) if config.adc_bits is None else config.adc_bits
     scale = 2.0 ** float(bank_adc_bits(config)) if config.adc_full_scale is None else config.adc_full_scale
@@ -211,20 +213,20 @@ def _levels(nonzeros, dp_width: int, threshold):
     return jax.lax.stop_gradient(j)
 
 
-def _threshold(config: TimonConfig, threshold):
+def _threshold(config: SRAMGemmConfig, threshold):
     if threshold is None:
         return jnp.asarray(config.threshold)
     return jnp.asarray(validate.check_range("threshold", threshold, 0.0, 1.0))
 
 
-def _weight_codes(b, config: TimonConfig):
+def _weight_codes(b, config: SRAMGemmConfig):
     b = jnp.asarray(b)
     if b.ndim != 2:
         raise ValueError(f"b must be a (K, N) matrix; got shape {b.shape}")
     return q.quantize_weights(b, config)[0]
 
 
-def _pruned_blocks(b, config: TimonConfig, threshold):
+def _pruned_blocks(b, config: SRAMGemmConfig, threshold):
     """Outlier rejection on each column block (module docstring): (real blocks ``(J, d, N)``
     with the pruned weights zeroed, bits dropped ``(J, N)``). At ``threshold`` 0 nothing is
     pruned and the drop is the tunable ADC's alone; an all-zero block drops every bit."""
@@ -245,7 +247,7 @@ def _pruned_blocks(b, config: TimonConfig, threshold):
     return jnp.where(nonzero & ~kept, 0.0, real), j  # weights of code 0 are stored as 0 anyway
 
 
-def reject_outliers(b, config: TimonConfig, threshold=None):
+def reject_outliers(b, config: SRAMGemmConfig, threshold=None):
     """``b`` ``(K, N)`` with the outliers of section 6.6.2 pruned (set to 0), same shape.
 
     Args:
@@ -257,7 +259,7 @@ def reject_outliers(b, config: TimonConfig, threshold=None):
     return pruned.reshape(-1, jnp.shape(b)[1])[: jnp.shape(b)[0]]
 
 
-def column_adc_bits(b, config: TimonConfig, threshold=None):
+def column_adc_bits(b, config: SRAMGemmConfig, threshold=None):
     """Resolution of the tunable ADC for each column block, bits ``(J, N)``, ``J = ceil(K / d)``.
 
     ``max(N_full - floor(log2((1 + th) / nz)), 1)`` with ``nz`` the block's fraction of nonzero
@@ -276,7 +278,7 @@ def column_adc_bits(b, config: TimonConfig, threshold=None):
     return jnp.maximum(full_bits - j, 1.0)
 
 
-def _block_product(x_codes, w_codes, bits, scale, config: TimonConfig, mode: str):
+def _block_product(x_codes, w_codes, bits, scale, config: SRAMGemmConfig, mode: str):
     """One d-row block on the bank, integer codes in and out: ``(M, d) @ (d, N)`` at per-column
     ADC settings ``(1, N)`` (clips at the top codes, so the quantizers pass the codes through)."""
     unit = dict(
@@ -286,7 +288,7 @@ def _block_product(x_codes, w_codes, bits, scale, config: TimonConfig, mode: str
     return mvm.bitsliced_mvm(w_codes, x_codes, block_config, mode=mode)
 
 
-def _adc_settings(b, config: TimonConfig, dtype):
+def _adc_settings(b, config: SRAMGemmConfig, dtype):
     """(real stationary blocks ``(J, d, N)`` after outlier rejection, ADC bits and span per column
     block ``(J, N)``)."""
     full_bits, full_scale = _full_adc(config)
@@ -300,13 +302,13 @@ def _adc_settings(b, config: TimonConfig, dtype):
     return blocks, bits, jnp.broadcast_to(jnp.asarray(full_scale, dtype), bits.shape)
 
 
-def gemm(a, b, config: TimonConfig, key=None, mode: str = "ste"):
-    """``C = A B`` computed as a TIMON bank does it (module docstring), real units.
+def gemm(a, b, config: SRAMGemmConfig, key=None, mode: str = "ste"):
+    """``C = A B`` computed as the SRAM bank does it (TIMON's scheme, module docstring), real units.
 
     Args:
         a: streaming matrix ``(..., K)`` (rows streamed one at a time).
         b: stationary matrix ``(K, N)`` (stored in the bank's cells).
-        config: the bank (:class:`TimonConfig`); ``"tunable_sar"`` converts each column block
+        config: the bank (:class:`SRAMGemmConfig`); ``"tunable_sar"`` converts each column block
             at :func:`column_adc_bits` after :func:`reject_outliers` at ``config.threshold``.
         key: unused (the bank is noise-free); accepted for the simulators' common signature.
         mode: the ADC rounding's gradient, ``"ste"``, ``"exact"`` or ``"smooth"``
@@ -319,8 +321,8 @@ def gemm(a, b, config: TimonConfig, key=None, mode: str = "ste"):
     """
     del key
     validate.check_choice("mode", mode, relax.MODES)
-    if not isinstance(config, TimonConfig):
-        raise ValueError(f"config must be a TimonConfig, got {type(config).__name__}")
+    if not isinstance(config, SRAMGemmConfig):
+        raise ValueError(f"config must be a SRAMGemmConfig, got {type(config).__name__}")
     a, b = jnp.asarray(a), jnp.asarray(b)
     if b.ndim != 2 or a.ndim < 1 or a.shape[-1] != b.shape[0]:
         raise ValueError(f"a must be (..., K) and b (K, N); got a {a.shape}, b {b.shape}")
@@ -330,7 +332,7 @@ def gemm(a, b, config: TimonConfig, key=None, mode: str = "ste"):
     return out.reshape((*a.shape[:-1], b.shape[1]))
 
 
-def _gemm(flat, b, config: TimonConfig, mode: str):
+def _gemm(flat, b, config: SRAMGemmConfig, mode: str):
     """The simulated ``(M, K) @ (K, N)`` with straight-through gradients in ``flat`` and ``b``."""
     dtype = flat.dtype
     (k, n), d = b.shape, config.dp_width
@@ -352,7 +354,7 @@ _gemm_compiled = jax.jit(_gemm, static_argnames=("mode",))
 
 __all__ = [
     "ADC_KINDS",
-    "TimonConfig",
+    "SRAMGemmConfig",
     "bank_adc_bits",
     "column_adc_bits",
     "from_bank",

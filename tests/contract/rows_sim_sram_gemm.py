@@ -1,4 +1,5 @@
-"""Contract row for the TIMON GEMM simulator (hwjax.sim.timon): a tiny sparse tunable bank.
+"""Contract row for the SRAM-bank GEMM simulator (hwjax.sim.sram_gemm, TIMON's scheme): a tiny
+sparse tunable bank.
 
 ``d = 4``, ``t = l = 2``, 5-bit weights and 4-bit activations, the tunable ADC one bit below
 the bank's resolution (lossy) with outlier rejection. The knobs are the config's leaves: the
@@ -10,7 +11,7 @@ weights are pruned and how many bits are dropped; zero gradient away from its ju
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax.sim import timon
+from hwjax.sim import sram_gemm
 
 from .contract_row import ContractRow
 
@@ -21,7 +22,7 @@ _MODES = ("ste", "smooth")  # "exact" differs from "ste" only in the ADC step's 
 
 
 def _tunable_gemm(mode, adc_full_scale, weight_clip, threshold, dp_width):
-    config = timon.TimonConfig(
+    config = sram_gemm.SRAMGemmConfig(
         dp_width=dp_width,
         stream_width=2,
         slice_width=2,
@@ -35,12 +36,12 @@ def _tunable_gemm(mode, adc_full_scale, weight_clip, threshold, dp_width):
         input_clip=0.9,
     )
     dtype = jnp.result_type(adc_full_scale, weight_clip, threshold)  # float64 in the suite's x64 checks
-    return timon.gemm(_A.astype(dtype), _B.astype(dtype), config, mode=mode)
+    return sram_gemm.gemm(_A.astype(dtype), _B.astype(dtype), config, mode=mode)
 
 
 ROWS = [
     ContractRow(
-        name="sim.timon.gemm[tunable_sar]",
+        name="sim.sram_gemm.gemm[tunable_sar]",
         fn=_tunable_gemm,
         inputs={"adc_full_scale": 40.0, "weight_clip": 1.3, "threshold": 0.3, "dp_width": 4},
         knobs={"adc_full_scale": (4.0, 256.0), "weight_clip": (0.1, 4.0), "threshold": (0.0, 1.0)},
