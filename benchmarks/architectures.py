@@ -62,6 +62,23 @@ def _compile(fn, knobs: Knobs) -> tuple[Callable, float]:
     return compiled, time.perf_counter() - start
 
 
+def _count_equations(jaxpr) -> int:
+    """Equations of a jaxpr and of the jaxprs nested in its equations' parameters."""
+    total = len(jaxpr.eqns)
+    for eqn in jaxpr.eqns:
+        for param in eqn.params.values():
+            inner = getattr(param, "jaxpr", param)  # a ClosedJaxpr holds its Jaxpr
+            if hasattr(inner, "eqns"):
+                total += _count_equations(inner)
+    return total
+
+
+def traced_ops(fn, knobs: Knobs) -> int:
+    """Operations ``fn`` traces to for one design (jaxpr equations, nested included)."""
+    one = {name: value[0] for name, value in knobs.items()}
+    return _count_equations(jax.make_jaxpr(fn)(one).jaxpr)
+
+
 def benchmark(name: str, network, batch: int, chunk: int, repeats: int) -> None:
     """Print forward and gradient design points per second, their ratio and compile times."""
     arch = registry.get(name)
@@ -73,7 +90,7 @@ def benchmark(name: str, network, batch: int, chunk: int, repeats: int) -> None:
     t_grad = median_seconds(gradient, knobs, repeats=repeats)
     print(
         f"{name:<8} {len(knobs):>5} {batch / t_fwd:>12.3e} {batch / t_grad:>12.3e} {t_grad / t_fwd:>9.2f}"
-        f" {compile_fwd:>10.2f} {compile_grad:>11.2f}"
+        f" {compile_fwd:>10.2f} {compile_grad:>11.2f} {traced_ops(energy, knobs):>10}"
     )
 
 
@@ -95,7 +112,7 @@ def main() -> None:
     )
     print(
         f"{'model':<8} {'knobs':>5} {'fwd pts/s':>12} {'grad pts/s':>12} {'grad/fwd':>9}"
-        f" {'compile s':>10} {'grad cmp s':>11}"
+        f" {'compile s':>10} {'grad cmp s':>11} {'traced ops':>10}"
     )
     for name in args.models:
         workload = gemm if name in GEMM_MODELS else network
