@@ -50,7 +50,7 @@ from hwjax.codesign import (
     optimize,
     parse_constraint,
 )
-from hwjax.cost import Cost, Report, format_report, total
+from hwjax.cost import Cost, Report, format_area, format_report, total
 from hwjax.units import format_si, parse_si
 from hwjax_models import architectures as registry
 
@@ -113,7 +113,7 @@ def report_text(report: Report, title: str) -> str:
     shown = {
         "energy": format_si(totals["energy_J"], "J"),
         "latency": format_si(totals["latency_s"], "s"),
-        "area": format_si(totals["area_m2"], "m2"),
+        "area": format_area(totals["area_m2"]),
         "power": format_si(totals["power_W"], "W"),
         "ops": format_si(totals["ops"]),
     }

@@ -698,7 +698,7 @@ class _Layers:
     v: _VectorWork
     m: mapping.MatrixMapping
     placed: system.Placement
-    replication: Any  # (L,) or scalar copies of each layer's arrays
+    replication: Any  # (L,) copies of each layer's arrays, or None for one
     cores: Any  # (L,) cores working on the layer (without matrices: those of the layer before)
     tiles: Any  # (L,) tiles it spans (1 for a layer without matrices)
 
@@ -709,8 +709,8 @@ def _layers(hw: _Hardware, table: system.LayerTable, knobs: system.LayerKnobs) -
     config, mode = hw.config, hw.mode
     slices = None if knobs.slice_bits is None else system.slice_count(knobs.slice_bits)
     m = system.map_layers(table, hw.target, config.input_shuffling, mode, knobs.occupancy, slices)
-    replication = system.layer_values(knobs, "replication", 1.0)
-    arrays = table.to_layers(m.logical_arrays) * replication
+    replication = knobs.replication  # None: one copy
+    arrays = table.to_layers(m.logical_arrays) * (1.0 if replication is None else replication)
     placed = system.place(arrays, config.mvmus_per_core, config.cores_per_tile, config.tiles_per_node, mode)
     return _Layers(
         t=table,
@@ -740,7 +740,9 @@ def _mvm_cost(hw: _Hardware, x: _Layers) -> Cost:
         series = _soft_min(m.logical_arrays, hw.config.mvmus_per_core, hw.mode)
     write = crossbar.write(_crossbar(hw.config), mode=hw.mode)
     dynamic = ~t.stationary
-    rounds = relax.ceil(t.vectors / jnp.asarray(x.replication)[..., None], mode=hw.mode)
+    rounds = t.vectors  # vectors per copy of the arrays
+    if x.replication is not None:
+        rounds = relax.ceil(t.vectors / jnp.asarray(x.replication)[..., None], mode=hw.mode)
     mvm_energy, mvm_latency = jnp.asarray(hw.mvm.energy)[..., None], jnp.asarray(hw.mvm.latency)[..., None]
     energy = m.mvms * mvm_energy + dynamic * m.physical_arrays * jnp.asarray(write.energy)[..., None]
     latency = rounds * mvm_latency * series + dynamic * jnp.asarray(write.latency)[..., None]

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hwjax import sweep
-from hwjax.cost import Cost, tops_per_mm2, tops_per_watt
+from hwjax.cost import Cost, format_area, tops_per_mm2, tops_per_watt
 from hwjax.sweep.spaces import _check_ranges
 from hwjax.units import format_si, parse_si
 
@@ -92,7 +92,9 @@ def check_columns(names: Sequence[str], what: str, choices: Collection[str] = tu
 def format_value(value: float, column: str) -> str:
     """A column's value in engineering units (``"2.5 mm²"``); plain for unknown columns."""
     unit = COLUMNS[column].unit if column in COLUMNS else ""
-    if unit in ("J", "s", "m2", "W", "J·s"):
+    if unit == "m2":
+        return format_area(value)
+    if unit in ("J", "s", "W", "J·s"):
         return format_si(value, unit)
     return f"{value:.4g}" + (f" {unit}" if unit else "")
 
