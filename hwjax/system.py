@@ -327,8 +327,10 @@ def idle_slots(placed: Placement, core, tile_shared) -> tuple[Any, Any]:
     used_cores, used_tiles = jnp.sum(placed.cores), jnp.sum(placed.tiles)
     empty_cores, empty_tiles = placed.cores_allocated - used_cores, placed.tiles_allocated - used_tiles
 
-    def unit(value, shares, used):
-        return jnp.sum(jnp.broadcast_to(value, shares.shape) * shares) / jnp.maximum(used, 1e-30)
+    def unit(value, shares, used):  # the share-weighted mean; the plain mean where none is used
+        values = jnp.broadcast_to(value, shares.shape)
+        safe = jnp.where(used > 0, used, 1.0)
+        return jnp.where(used > 0, jnp.sum(values * shares) / safe, jnp.mean(values))
 
     area = empty_cores * unit(core.area, placed.cores, used_cores)
     area = area + empty_tiles * unit(tile_shared.area, placed.tiles, used_tiles)

@@ -46,6 +46,19 @@ per inference (weights stream from the eNVM into NVDLA's convolution buffer, whi
 section 5), in ``width_bits`` accesses one after another (no bank interleaving: an upper bound on
 the read time). Write cost is not part of an inference.
 
+**Runtime** (:mod:`hwjax.system`). The network is read through
+:func:`hwjax.system.layer_table` (its stationary matrices are the stored ones); :func:`storage`'s
+Report is :func:`hwjax.system.layer_report`'s, a row per layer (zero for a layer storing no
+weights) and a last ``"idle"`` row holding the array capacity no cell uses, so that the leaf rows
+add up in every field. Config leaves of shape ``(n,)`` give costs of shape ``(n,)``
+(:func:`hwjax.system.batched`). MaxNVM takes no per-layer knob: a block occupancy
+(:class:`hwjax.system.LayerKnobs`) is a crossbar notion, where an empty block is an array that
+need not exist; a weight store has no blocks, and its sparse encodings (CSR, bitmask) already
+skip every zero weight, those of empty blocks included, from one network-wide sparsity
+(assumption A2). Skipping empty blocks in the dense and pruned-and-clustered encodings would be
+a block-sparse encoding the paper does not have, and an occupancy next to the sparsity would
+count the same zeros twice; ``layers`` must be ``None`` (or empty).
+
 **Fault model** (sections 2.3, 4.1). Each of ``2^b`` levels is Gaussian with spread
 ``level_sigma`` (fraction of the cell's signal window; the preset's value reproduces MaxNVM's MLC3
 adjacent-level fault rate: 1e-3 for CTT, 1e-5 for RRAM, see :mod:`hwjax.components.memory`);
@@ -112,6 +125,8 @@ MLC-RRAM (A5).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -119,10 +134,10 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from hwjax import relax, validate, workloads
+from hwjax import relax, system, validate
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import memory
-from hwjax.cost import Cost, Report, unchecked
+from hwjax.cost import Cost, Report, total, unchecked
 from hwjax.tech import Tech, check_tech
 
 TECHNOLOGIES = ("ctt", "rram")
@@ -358,20 +373,51 @@ def _replace(config: Config, **leaves) -> Config:
 # Encodings
 
 
-def _matrices(network) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """Names, input lengths ``K`` and output counts ``N`` of the network's stored matrices."""
-    if not isinstance(network, workloads.Network):
-        raise ValueError(f"workload must be a hwjax.workloads.Network, got {type(network).__name__}")
-    ops = [op for op in network.matrix_ops() if op.weights > 0]
-    if not ops:
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Stored:
+    """A network's stored matrices, read from its :func:`hwjax.system.layer_table` (static
+    numpy): the stationary matrices (those holding weights), in network order."""
+
+    table: system.LayerTable
+    names: tuple  # matrix names
+    layer: np.ndarray  # (M,) index of each matrix's layer in the table
+    k: np.ndarray  # (M,) input lengths K
+    n: np.ndarray  # (M,) output counts N
+
+    def to_layers(self, values):
+        """Per-matrix ``values`` ``(M,)`` summed into the table's layers, ``(L,)``."""
+        return jax.ops.segment_sum(values, self.layer, num_segments=len(self.table), indices_are_sorted=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _stored(table: system.LayerTable) -> _Stored:
+    held = table.op_mask.astype(bool) & table.stationary
+    layer, slot = np.nonzero(held)  # row-major: network order, then each layer's matrix order
+    names = tuple(table.layers[j].matrix_ops()[s].name for j, s in zip(layer, slot, strict=True))
+    return _Stored(table, names, layer, table.rows[held], table.cols[held])
+
+
+def _matrices(network) -> _Stored:
+    """The network's stored matrices; raises for a network that stores no weights."""
+    stored = _stored(system.layer_table(network))
+    if not stored.names:
         raise ValueError(f"workload {network.name!r} stores no weights: nothing to encode")
-    names = tuple(op.name for op in ops)
-    return names, np.array([op.rows for op in ops], float), np.array([op.cols for op in ops], float)
+    return stored
+
+
+def _check_layers(layers, network) -> None:
+    """MaxNVM takes no per-layer knobs (module docstring): ``layers`` must be ``None`` or empty."""
+    given = list(system.check_layer_knobs(layers, system.layer_table(network)).given())
+    if given:
+        raise ValueError(
+            f"layers.{given[0]} is not a per-layer knob of MaxNVM, which takes none: its sparse "
+            "encodings already skip every zero weight (sparsity, uniform across layers: assumption A2)"
+        )
 
 
 def layer_names(network) -> tuple[str, ...]:
     """Names of the stored matrices, in the order of :func:`encode`'s per-layer arrays."""
-    return _matrices(network)[0]
+    return _matrices(network).names
 
 
 def _fillers_per_nonzero(sparsity, index_bits):
@@ -418,12 +464,18 @@ def _bitmask_bits(config: Config, weights, mode: str) -> dict[str, Any]:
     return bits
 
 
-def encoded_bits(config: Config, network, mode: str = "ste") -> dict[str, Any]:
+@system.batched
+def encoded_bits(
+    config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None
+) -> dict[str, Any]:
     """Bits per structure (``weights``, ``values``, ``column_index``, ``row_counter``,
     ``bitmask``, ``sync_counter``, ``parity`` as the encoding has them), each an array with one
-    entry per stored matrix (:func:`layer_names`)."""
+    entry per stored matrix (:func:`layer_names`). Config leaves of shape ``(n,)`` give arrays
+    ``(n, M)``; ``layers`` takes no knob (module docstring)."""
     validate.check_choice("mode", mode, relax.MODES)
-    _, k, n = _matrices(network)
+    stored = _matrices(network)
+    _check_layers(layers, network)
+    k, n = stored.k, stored.n
     weights = k * n
     if config.encoding == "dense":
         return {"weights": jnp.asarray(weights) * config.weight_bits}
@@ -440,32 +492,38 @@ def bits_per_cell(config: Config, structure: str):
     return getattr(config, _BPC_FIELDS[STRUCTURE_GROUP[structure]])
 
 
-def encode(config: Config, network, mode: str = "ste") -> dict[str, dict[str, Any]]:
+@system.batched
+def encode(
+    config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None
+) -> dict[str, dict[str, Any]]:
     """Bits and cells per stored matrix and structure.
 
     Args:
-        config: the store.
+        config: the store; leaves of shape ``(n,)`` give a batch of ``n`` designs.
         network: a :class:`hwjax.workloads.Network` (static structure).
         mode: relaxation of the counts (cells ``ceil(bits / bits_per_cell)``, ECC blocks, IdxSync
             groups) and of CSR's per-layer dense fallback.
+        layers: ``None`` (MaxNVM takes no per-layer knob; module docstring).
 
     Returns:
         ``{"bits": {structure: (layers,) array}, "cells": {structure: (layers,) array}}``; layer
         order is :func:`layer_names`.
     """
-    bits = encoded_bits(config, network, mode)
+    bits = encoded_bits(config, network, mode, layers=layers)
     cells = {name: relax.ceil(b / bits_per_cell(config, name), mode=mode) for name, b in bits.items()}
     return {"bits": bits, "cells": cells}
 
 
-def total_cells(config: Config, network, mode: str = "ste"):
-    """Cells holding all the network's weights (scalar)."""
-    return sum(jnp.sum(c) for c in encode(config, network, mode)["cells"].values())
+@system.batched
+def total_cells(config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None):
+    """Cells holding all the network's weights (scalar; ``(n,)`` for a batch of designs)."""
+    return sum(jnp.sum(c) for c in encode(config, network, mode, layers=layers)["cells"].values())
 
 
-def storage_bytes(config: Config, network, mode: str = "ste"):
-    """Encoded size of all the weights, bytes (scalar): Table 2's sizes."""
-    return sum(jnp.sum(b) for b in encoded_bits(config, network, mode).values()) / 8.0
+@system.batched
+def storage_bytes(config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None):
+    """Encoded size of all the weights, bytes (scalar; ``(n,)`` for a batch): Table 2's sizes."""
+    return sum(jnp.sum(b) for b in encoded_bits(config, network, mode, layers=layers).values()) / 8.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -480,60 +538,74 @@ def envm_array(config: Config, cells, bits_per_cell) -> memory.EnvmArray:
     )
 
 
-def area(config: Config, network, mode: str = "ste"):
-    """Area of the array holding the encoded weights, m² (scalar)."""
-    return memory.envm_area(envm_array(config, total_cells(config, network, mode), 1.0))
+@system.batched
+def area(config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None):
+    """Area of the array holding the encoded weights, m² (scalar; ``(n,)`` for a batch)."""
+    return memory.envm_area(envm_array(config, total_cells(config, network, mode, layers=layers), 1.0))
 
 
-def storage(config: Config, network, mode: str = "ste") -> Report:
+@system.batched
+def storage(config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """Reading a network's weights once from its MLC eNVM store (one batch-1 inference).
 
-    Per stored matrix and structure: ``energy`` = accesses of ``width_bits`` x
-    :func:`hwjax.components.memory.envm_read_energy` at the structure's bits per cell (J),
-    ``latency`` = accesses x the array's read latency (s; serial accesses), both from
-    :func:`hwjax.components.memory.envm_read`. The ``"array"`` entry carries the area of the whole
-    array (m²) and no energy or time; cells are non-volatile and periphery leakage is not modelled
-    (0 W).
+    The network is read through :func:`hwjax.system.layer_table`; the Report is
+    :func:`hwjax.system.layer_report`'s: one row per layer (a layer storing no weights, e.g. a
+    pooling layer, has zero entries) and a last ``"idle"`` row. Per layer and structure:
+    ``energy`` = accesses of ``width_bits`` x :func:`hwjax.components.memory.envm_read_energy`
+    at the structure's bits per cell (J), ``latency`` = accesses x the array's read latency (s;
+    serial accesses), both from :func:`hwjax.components.memory.envm_read` per stored matrix,
+    summed over the layer's matrices; ``area`` = the structure's cells over the array's capacity
+    times the array's area (m²). ``"idle"`` holds the area of the capacity no cell uses (the
+    array's 1 KiB minimum), no energy or time. Cells are non-volatile and periphery leakage is
+    not modelled (0 W), so the leaf rows add up to the total in every field and
+    ``total(report).area`` is :func:`area`.
 
     Args:
-        config: the store.
+        config: the store; leaves of shape ``(n,)`` give a batch of ``n`` designs (every field
+            of the Report then has shape ``(n,)``).
         network: a :class:`hwjax.workloads.Network`.
         mode: relaxation of every count.
+        layers: ``None`` (MaxNVM takes no per-layer knob; module docstring).
 
     Returns:
-        ``Report({matrix name: Report({structure: Cost}, "serial"), ..., "array": Cost},
+        ``Report({layer name: Report({structure: Cost}, "serial"), ..., "idle": Cost},
         "serial")``.
     """
-    encoding = encode(config, network, mode)
+    validate.check_choice("mode", mode, relax.MODES)
+    stored = _matrices(network)
+    encoding = encode(config, network, mode, layers=layers)
     cells = sum(jnp.sum(c) for c in encoding["cells"].values())
-    per_structure, array = {}, None
+    whole = envm_array(config, cells, 1.0)  # its area depends on the cells only
+    per_cell = memory.envm_area(whole) / jnp.maximum(cells, _MIN_CELLS)
+    items = {}
     for group in GROUPS:  # one array view and one read call per bits-per-cell group
         names = [name for name in encoding["bits"] if STRUCTURE_GROUP[name] == group]
         if not names:
             continue
         array = envm_array(config, cells, getattr(config, _BPC_FIELDS[group]))
         read = memory.envm_read(array, jnp.stack([encoding["bits"][n] for n in names]), mode)
-        per_structure.update({n: (read.energy[j], read.latency[j]) for j, n in enumerate(names)})
-    layers = {
-        layer: Report({s: unchecked(e[i], t[i]) for s, (e, t) in per_structure.items()}, "serial")
-        for i, layer in enumerate(layer_names(network))
-    }
-    layers["array"] = unchecked(0.0, 0.0, memory.envm_area(array))  # area depends on cells only
-    return Report(layers, "serial")
+        for j, name in enumerate(names):
+            items[name] = unchecked(
+                stored.to_layers(read.energy[j]),
+                stored.to_layers(read.latency[j]),
+                stored.to_layers(encoding["cells"][name]) * per_cell,
+            )
+    used = sum(jnp.sum(item.area) for item in items.values())
+    idle = jnp.maximum(memory.envm_area(whole) - used, 0.0)  # the rest of the array: unused capacity
+    return system.layer_report(stored.table, items, unchecked(0.0, 0.0, idle))
 
 
-def inference(config: Config, network, mode: str = "ste") -> Report:
+def inference(config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """The common accelerator interface's name for :func:`storage`: the weight store's share of
     one batch-1 inference (every weight read once)."""
-    return storage(config, network, mode)
+    return storage(config, network, mode, layers=layers)
 
 
-def read_cost(config: Config, network, mode: str = "ste") -> Cost:
+@system.batched
+def read_cost(config: Config, network, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Cost:
     """Total of :func:`storage`: read energy (J) and latency (s) per inference and array area (m²)."""
-    report = storage(config, network, mode)
-    energy = sum(c.energy for c in report.flat().values())
-    latency = sum(c.latency for c in report.flat().values())
-    return Cost(energy, latency, report["array"].area)
+    whole = total(storage(config, network, mode, layers=layers))
+    return Cost(whole.energy, whole.latency, whole.area)
 
 
 __all__ = [

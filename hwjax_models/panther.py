@@ -28,7 +28,9 @@ holds the ``p = weight_bits / S`` value bits at offset ``j p`` plus its carry bi
 * **Serial read / write** (:func:`serial_read`, :func:`serial_write`): row-by-row memory access
   of every slice (all slices in parallel). A write is ``write_iterations`` program-verify
   iterations per row, whatever the cell's bits: section 5.1 ("program-verify ... requires tens
-  of pulses" [200]); hwjax's default 10 is the low end of "tens" (assumption).
+  of pulses" [200]); hwjax's default 10 is the low end of "tens" (assumption). A slice
+  crossbar's own costs (MVM, OPA, read, write, area) therefore do not depend on its bits: slices
+  differ in their ADCs and in Newton's skipped conversions only.
 * **Carry resolution step** (:func:`carry_resolution`, section 5.3.2): read every slice, add the
   carries into the next slice on the VFU (one add per cell and slice), write every slice back;
   once every ``carry_interval`` weight updates (K = 1024, section 5.6.3).
@@ -43,7 +45,14 @@ writes at the end of each batch (section 5.5.2).
 vector and MCU (forward), one MᵀVM (backward; none for the first layer, which needs no layer
 gradient), one OPA (weight gradient and update; a convolution does one per output position,
 section 5.5.4). Shared-memory traffic of the layer inputs, outputs and errors and the VFU's
-activation work are charged to every design alike.
+activation work are charged to every design alike. The models run on :mod:`hwjax.system`: the
+network is read once as arrays over its layers, mapped (:func:`hwjax.system.map_layers`) and
+placed (:func:`hwjax.system.place`: MCUs pack into shared cores) with no Python loop over
+layers; Reports have a row per layer and a last ``idle`` row (the allocated cores' empty MCU
+slots), every Cost with leakage 0, so that the leaf rows add up. Per-layer knobs
+(:class:`hwjax.system.LayerKnobs`): block ``occupancy`` (empty crossbar blocks are neither
+programmed, read, updated nor allocated) and heterogeneous ``slice_bits`` per layer (section
+5.3.4). Config leaves of shape ``(n,)`` give costs of shape ``(n,)`` (:func:`hwjax.system.batched`).
 
 **Baselines** (:func:`baseline_step`, section 5.6.3): ``"digital"`` (Base_digital: weights in a
 ``dim x dim`` SRAM per MCU, 32-bit MACs sized to the analog MVM's latency as PUMA's digital MVMU,
@@ -96,10 +105,10 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import mapping, relax, validate, workloads
+from hwjax import mapping, relax, system, validate
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory
-from hwjax.cost import Cost, Report, replicate, total, unchecked
+from hwjax.cost import COST_FIELDS, Cost, Report, replicate, total, unchecked
 from hwjax.devices import device as device_preset
 from hwjax.tech import Tech, check_tech
 from hwjax_models import puma
@@ -233,13 +242,42 @@ def _lsb_first(config: Config) -> tuple[float, ...]:
     return tuple(reversed(config.slice_bits))
 
 
-def _crossbar(config: Config, bits) -> crossbar.Crossbar:
-    """A slice crossbar of ``bits`` per cell. Its device is PUMA's with ``write_iterations``
-    program-verify iterations at the slice's own level count (see the module docstring)."""
+@dataclasses.dataclass(frozen=True)
+class _Slices:
+    """The weight slices of an MCU, LSB first: each a Python float (the Config's slicing) or an
+    ``(L,)`` array (per-layer slicing, :class:`hwjax.system.LayerKnobs`; 0 for an unused slice),
+    and ``count`` the slices used (a float or ``(L,)``)."""
+
+    bits: tuple
+    count: Any
+
+
+def _config_slices(config: Config) -> _Slices:
+    slices = _lsb_first(config)
+    return _Slices(slices, float(len(slices)))
+
+
+def _used(bits):
+    """1 where a slice holds bits, else 0 (exact; the Config's slices always do)."""
+    return 1.0 if isinstance(bits, float) else jnp.where(bits > 0.0, 1.0, 0.0)
+
+
+def _active(bits):
+    """A slice's bits with unused slices at 1 bit (their units are masked out by :func:`_used`)."""
+    return bits if isinstance(bits, float) else jnp.where(bits > 0.0, bits, 1.0)
+
+
+def _crossbar(config: Config) -> crossbar.Crossbar:
+    """A slice crossbar: PUMA's device with ``write_iterations`` program-verify iterations per
+    write. Its costs do not depend on the bits its cells hold (array energies are per cell; a
+    write takes ``write_iterations`` iterations at any level count, section 5.1), so one crossbar
+    stands for every slice, and slices differ only in their ADCs (see the module docstring)."""
     base = device_preset("puma")
-    device = dataclasses.replace(base, bits_per_cell=float(bits), write_pulses=config.write_iterations)
+    device = dataclasses.replace(base, write_pulses=config.write_iterations)
     dim = config.mcu_dim
-    return crossbar.Crossbar(dim, dim, float(bits), device, cycle_time=CROSSBAR_CYCLE, tech=config.tech)
+    return crossbar.Crossbar(
+        dim, dim, base.bits_per_cell, device, cycle_time=CROSSBAR_CYCLE, tech=config.tech
+    )
 
 
 def adc_bits(config: Config, bits):
@@ -268,19 +306,22 @@ def _dynamic(cost: Cost) -> Cost:
     return Cost(cost.energy, 0.0, cost.area, cost.leakage)
 
 
-def _needed(config: Config, mode: str) -> list:
-    """:func:`needed_conversions` as one scalar per slice (LSB first): scalar operations only,
-    so that configurations with different slice counts share their compiled primitives."""
-    slices = _lsb_first(config)
+def _needed(config: Config, slices: _Slices, mode: str) -> list:
+    """:func:`needed_conversions` as one value per slice (LSB first; 0 for an unused slice):
+    scalar operations for the Config's slicing, so that configurations with different slice
+    counts share their compiled primitives. A slice's value offset counts the used slices below
+    it."""
     stages = mapping.input_cycles(array_target(config), mode)
+    used = [_used(bits) for bits in slices.bits]
     if not config.newton_adc:
-        return [stages for _ in slices]
-    p = config.weight_bits / len(slices)
+        return [u * stages for u in used]
+    p = config.weight_bits / slices.count
     cut = config.weight_bits - config.weight_int_bits
-    needed = []
-    for j, bits in enumerate(slices):
-        first = cut - j * p - adc_bits(config, bits) + 1.0
-        needed.append(relax.clip(stages - relax.maximum(first, 0.0, mode=mode), 0.0, stages, mode=mode))
+    needed, rank = [], 0.0
+    for bits, u in zip(slices.bits, used, strict=True):
+        first = cut - rank * p - adc_bits(config, _active(bits)) + 1.0
+        needed.append(u * relax.clip(stages - relax.maximum(first, 0.0, mode=mode), 0.0, stages, mode=mode))
+        rank = rank + u
     return needed
 
 
@@ -291,7 +332,8 @@ def needed_conversions(config: Config, mode: str = "ste"):
     ``p = weight_bits / S``) is skipped when its top bit ``i + j p + a_j`` stays at or below
     Newton's cut ``weight_bits - weight_int_bits``: input bits ``i < cut - j p - a_j + 1``.
     """
-    return jnp.stack(_needed(config, mode))
+    validate.check_choice("mode", mode, relax.MODES)
+    return jnp.stack(_needed(config, _config_slices(config), mode))
 
 
 def _timing(config: Config, mode: str):
@@ -304,22 +346,27 @@ def _timing(config: Config, mode: str):
 
 def mvm_latency(config: Config, mode: str = "ste"):
     """One MVM (or MᵀVM) on one MCU, s: ``(input_bits + 2) x stage`` (2304 ns)."""
+    validate.check_choice("mode", mode, relax.MODES)
     return _timing(config, mode)[2]
 
 
-def _matrix_vector(config: Config, transposed: bool, mode: str) -> Report:
-    validate.check_choice("mode", mode, relax.MODES)
+def _arrays(count, cost: Cost) -> Cost:
+    """``count`` slice crossbars doing ``cost`` each (energy and area; no latency)."""
+    return Cost(count * cost.energy, 0.0, count * cost.area)
+
+
+def _matrix_vector(config: Config, transposed: bool, mode: str, slices: _Slices) -> Report:
     dim, cycle = config.mcu_dim, _cycle(config)
-    slices = _lsb_first(config)
-    count = float(len(slices))
+    count = slices.count
     stages, stage, _ = _timing(config, mode)
     action = crossbar.mtvm if transposed else crossbar.mvm
-    arrays = [action(_crossbar(config, b), config.input_bits, 1.0, mode=mode) for b in slices]
-    needed = _needed(config, mode)
-    conversions = [adc.conversion(_adc(config, b)) for b in slices]
+    array = action(_crossbar(config), config.input_bits, 1.0, mode=mode)
+    needed = _needed(config, slices, mode)
+    used = [_used(bits) for bits in slices.bits]
+    conversions = [adc.conversion(_adc(config, _active(bits))) for bits in slices.bits]
     adc_energy = dim * sum(n * c.energy for n, c in zip(needed, conversions, strict=True))
-    adc_area = sum(c.area for c in conversions)
-    adc_leakage = sum(c.leakage for c in conversions)
+    adc_area = sum(u * c.area for u, c in zip(used, conversions, strict=True))
+    adc_leakage = sum(u * c.leakage for u, c in zip(used, conversions, strict=True))
     samples = dim * count * stages
     drivers = dac.drive_rows(dac.DAC(1.0, config.clock_hz, config.tech), dim, config.input_bits, stage, mode)
     snh = digital.sample_hold(digital.SampleHold(dim * count, config.tech, cycle), samples, mode)
@@ -327,7 +374,7 @@ def _matrix_vector(config: Config, transposed: bool, mode: str) -> Report:
     xin = memory.access(_xbar_in(config), dim * stages, "read", mode)
     xout = memory.access(_xbar_out(config), dim * config.input_bits, "write", mode)
     parts = {
-        "crossbars": Cost(sum(a.energy for a in arrays), 0.0, sum(a.area for a in arrays)),
+        "crossbars": _arrays(count, array),
         "dacs": _dynamic(drivers),
         "sample_hold": _dynamic(snh),
         "adcs": Cost(adc_energy, 0.0, adc_area, adc_leakage),
@@ -341,14 +388,20 @@ def _matrix_vector(config: Config, transposed: bool, mode: str) -> Report:
 def mcu_parts(config: Config, op: str = "mvm", mode: str = "ste") -> Report:
     """Energy of one ``op`` ("mvm", "mtvm" or "opa") on one crossbar copy, by unit (latency 0)."""
     validate.check_choice("op", op, ("mvm", "mtvm", "opa"))
+    validate.check_choice("mode", mode, relax.MODES)
     if op == "opa":
-        return _opa_parts(config, mode)
-    return _matrix_vector(config, op == "mtvm", mode)
+        return _opa_parts(config, mode, _config_slices(config))
+    return _matrix_vector(config, op == "mtvm", mode, _config_slices(config))
 
 
 def _as_action(parts: Report, latency, ops) -> Cost:
     units = total(parts)
     return Cost(units.energy, latency, units.area, units.leakage, ops)
+
+
+def _mvm(config: Config, transposed: bool, mode: str, slices: _Slices) -> Cost:
+    parts = _matrix_vector(config, transposed, mode, slices)
+    return _as_action(parts, _timing(config, mode)[2], 2.0 * config.mcu_dim**2)
 
 
 def mcu_mvm(config: Config, mode: str = "ste") -> Cost:
@@ -358,26 +411,25 @@ def mcu_mvm(config: Config, mode: str = "ste") -> Cost:
         Cost: ``energy`` (J), ``latency`` :func:`mvm_latency` (s), the units' ``area`` (m²) and
         ``leakage`` (W), ``ops`` ``2 dim²``. Default: 37.1 nJ in 2304 ns.
     """
-    return _as_action(_matrix_vector(config, False, mode), mvm_latency(config, mode), 2.0 * config.mcu_dim**2)
+    validate.check_choice("mode", mode, relax.MODES)
+    return _mvm(config, False, mode, _config_slices(config))
 
 
 def mcu_mtvm(config: Config, mode: str = "ste") -> Cost:
     """One transposed MVM on one MCU copy (inputs on the columns); fields as :func:`mcu_mvm`."""
-    return _as_action(_matrix_vector(config, True, mode), mvm_latency(config, mode), 2.0 * config.mcu_dim**2)
-
-
-def _opa_parts(config: Config, mode: str) -> Report:
     validate.check_choice("mode", mode, relax.MODES)
+    return _mvm(config, True, mode, _config_slices(config))
+
+
+def _opa_parts(config: Config, mode: str, slices: _Slices) -> Report:
     dim = config.mcu_dim
-    slices = _lsb_first(config)
-    count = float(len(slices))
-    xbars = [_crossbar(config, b) for b in slices]
-    arrays = [crossbar.opa(x, config.input_bits, config.opa_column_bits, mode=mode) for x in xbars]
-    slot = xbars[0].device.pulse_update_latency
+    xbar = _crossbar(config)
+    array = crossbar.opa(xbar, config.input_bits, config.opa_column_bits, mode=mode)
+    slot = xbar.device.pulse_update_latency
     row_dac = dac.DAC(1.0, config.clock_hz, config.tech)
     col_dac = dac.DAC(config.opa_column_bits, config.clock_hz, config.tech, calibration="brahms")
     drivers = dac.outer_product_update(
-        row_dac, col_dac, dim, dim, config.input_bits, count, slot_time=slot, mode=mode
+        row_dac, col_dac, dim, dim, config.input_bits, slices.count, slot_time=slot, mode=mode
     )
     cycles = relax.ceil(config.input_bits, mode=mode)
     xin = memory.access(_xbar_in(config), dim * config.input_bits, "read", mode)
@@ -385,7 +437,7 @@ def _opa_parts(config: Config, mode: str) -> Report:
     # The column operand shifts left by one bit every cycle (Fig. 5.3(b)): XbarOut rewrites its words.
     shift = memory.access(_xbar_out(config), dim * config.input_bits * cycles, "write", mode)
     parts = {
-        "crossbars": Cost(sum(a.energy for a in arrays), 0.0, sum(a.area for a in arrays)),
+        "crossbars": _arrays(slices.count, array),
         "dacs": _dynamic(drivers),
         "xbar_in": _dynamic(xin),
         "xbar_out": _dynamic(xout) + _dynamic(shift),
@@ -395,8 +447,13 @@ def _opa_parts(config: Config, mode: str) -> Report:
 
 def opa_latency(config: Config, mode: str = "ste"):
     """One OPA, s: ``input_bits`` cycles of one update pulse (256 ns)."""
-    xb = _crossbar(config, config.slice_bits[0])
-    return crossbar.opa(xb, config.input_bits, config.opa_column_bits, mode=mode).latency
+    validate.check_choice("mode", mode, relax.MODES)
+    return crossbar.opa(_crossbar(config), config.input_bits, config.opa_column_bits, mode=mode).latency
+
+
+def _opa(config: Config, mode: str, slices: _Slices) -> Cost:
+    latency = crossbar.opa(_crossbar(config), config.input_bits, config.opa_column_bits, mode=mode).latency
+    return _as_action(_opa_parts(config, mode, slices), latency, 2.0 * config.mcu_dim**2)
 
 
 def mcu_opa(config: Config, mode: str = "ste") -> Cost:
@@ -406,34 +463,45 @@ def mcu_opa(config: Config, mode: str = "ste") -> Cost:
         Cost: ``energy`` (J), ``latency`` (s), ``area`` (m²) and ``leakage`` (W) of the OPA
         drivers and arrays, ``ops`` ``2 dim²``. Default: 10.4 nJ in 256 ns (11.37 nJ, 5.7.3).
     """
-    return _as_action(_opa_parts(config, mode), opa_latency(config, mode), 2.0 * config.mcu_dim**2)
+    validate.check_choice("mode", mode, relax.MODES)
+    return _opa(config, mode, _config_slices(config))
+
+
+def _serial(config: Config, action, mode: str, slices: _Slices) -> Cost:
+    """``action`` (crossbar read or write) on every slice of one MCU copy, slices in parallel."""
+    one = action(_crossbar(config), mode=mode)
+    return Cost(slices.count * one.energy, one.latency, slices.count * one.area)
 
 
 def serial_read(config: Config, mode: str = "ste") -> Cost:
     """Read every slice of one MCU copy row by row (slices in parallel)."""
-    reads = [crossbar.read(_crossbar(config, b), mode=mode) for b in config.slice_bits]
-    return Cost(sum(r.energy for r in reads), reads[0].latency, sum(r.area for r in reads))
+    validate.check_choice("mode", mode, relax.MODES)
+    return _serial(config, crossbar.read, mode, _config_slices(config))
 
 
 def serial_write(config: Config, mode: str = "ste") -> Cost:
     """Program-verify every slice of one MCU copy row by row (slices in parallel)."""
-    writes = [crossbar.write(_crossbar(config, b), mode=mode) for b in config.slice_bits]
-    return Cost(sum(w.energy for w in writes), writes[0].latency, sum(w.area for w in writes))
+    validate.check_choice("mode", mode, relax.MODES)
+    return _serial(config, crossbar.write, mode, _config_slices(config))
 
 
 def _vfu(config: Config) -> digital.VFU:
     return digital.VFU(config.vfu_width, tech=config.tech, cycle=_cycle(config))
 
 
-def _carry(config: Config, read: Cost, write: Cost, mode: str) -> Cost:
-    adds = digital.vfu_op(_vfu(config), config.mcu_dim**2 * len(config.slice_bits), "add", mode)
+def _carry(config: Config, read: Cost, write: Cost, count, mode: str) -> Cost:
+    adds = digital.vfu_op(_vfu(config), config.mcu_dim**2 * count, "add", mode)
     return unchecked(read.energy + adds.energy + write.energy, read.latency + adds.latency + write.latency)
 
 
 def carry_resolution(config: Config, mode: str = "ste") -> Cost:
     """One carry resolution step on one MCU copy: serial read, a VFU add per cell and slice,
     serial write (section 5.3.2)."""
-    return _carry(config, serial_read(config, mode), serial_write(config, mode), mode)
+    validate.check_choice("mode", mode, relax.MODES)
+    slices = _config_slices(config)
+    read = _serial(config, crossbar.read, mode, slices)
+    write = _serial(config, crossbar.write, mode, slices)
+    return _carry(config, read, write, slices.count, mode)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,22 +560,31 @@ def copies(config: Config) -> int:
     return int(config.variant)
 
 
+def _mcu_area(config: Config, mvm: Cost, opa: Cost, slices: _Slices):
+    """Area of one MCU, m²: every copy's MVM units (``mvm``, :func:`mcu_mvm`) and the OPA's
+    drivers and registers (``opa``, :func:`mcu_opa`, less the arrays the MVM units already
+    count)."""
+    arrays = slices.count * crossbar.area(_crossbar(config))
+    return float(copies(config)) * mvm.area + opa.area - arrays
+
+
 def mcu(config: Config, mode: str = "ste") -> Cost:
     """One MCU at full activity over one MVM latency: MVMs back to back (variant 1), MVM and
     MᵀVM in parallel (2), plus OPAs on the third copy (3). Area: every copy's arrays, ADCs,
     S+H, S+A and drivers (the ``p``-bit column DACs once), XbarIn and XbarOut."""
+    validate.check_choice("mode", mode, relax.MODES)
+    slices = _config_slices(config)
     latency = mvm_latency(config, mode)
-    mvm, mtvm = total(_matrix_vector(config, False, mode)), total(_matrix_vector(config, True, mode))
-    opa_parts = _opa_parts(config, mode)
-    opa = total(opa_parts)
+    mvm = total(_matrix_vector(config, False, mode, slices))
+    mtvm = total(_matrix_vector(config, True, mode, slices))
+    opa = total(_opa_parts(config, mode, slices))
     energy = mvm.energy
     if config.variant >= 2:
         energy = energy + mtvm.energy
     if config.variant == 3:
         energy = energy + opa.energy * latency / opa_latency(config, mode)
     n = float(copies(config))
-    # The OPA drives the arrays the MVM units already count: add its drivers and registers only.
-    area = n * mvm.area + opa.area - total(opa_parts["crossbars"]).area
+    area = _mcu_area(config, mvm, opa, slices)
     ops = (2.0 if config.variant >= 2 else 1.0) * 2.0 * config.mcu_dim**2
     return Cost(energy, latency, area, n * mvm.leakage + opa.leakage, ops)
 
@@ -566,43 +643,54 @@ def peak(config: Config, mode: str = "ste") -> Cost:
 # ---------------------------------------------------------------------------------------------
 # Training
 
-
-@dataclasses.dataclass(frozen=True)
-class _Layer:
-    """A layer's static counts per example (Python numbers)."""
-
-    name: str
-    op: Any  # its MatrixOp (None: no matrices)
-    first: bool  # first layer with matrices: no MᵀVM
-    vector_elements: float  # VFU work of its vector ops (forward)
+#: Per-layer knobs of :func:`training_step` and :func:`storage` (:class:`hwjax.system.LayerKnobs`).
+LAYER_KNOBS = ("occupancy", "slice_bits")
+#: Per-layer knobs of :func:`baseline_step` (the baselines' slicing is fixed, section 5.6.3).
+BASELINE_LAYER_KNOBS = ("occupancy",)
 
 
-def _layers(workload) -> list[_Layer]:
-    if not isinstance(workload, workloads.Network):
-        raise ValueError(f"workload must be a hwjax.workloads.Network, got {type(workload).__name__}")
-    out, seen = [], False
-    for layer in workload:
-        ops = tuple(layer.matrix_ops())
-        if len(ops) > 1:
-            raise ValueError(f"layer {layer.name!r} has {len(ops)} matrices; PANTHER models one per layer")
-        elements = float(sum(v.elements for v in layer.vector_ops()))
-        out.append(_Layer(layer.name, ops[0] if ops else None, bool(ops) and not seen, elements))
-        seen = seen or bool(ops)
-    return out
+def _table(workload) -> system.LayerTable:
+    """The workload's :func:`hwjax.system.layer_table`, one matrix per layer at most."""
+    table = system.layer_table(workload)
+    per_layer = table.op_mask.sum(axis=1)
+    if np.any(per_layer > 1):
+        j = int(np.argmax(per_layer > 1))
+        raise ValueError(
+            f"layer {table.names[j]!r} has {int(per_layer[j])} matrices; PANTHER models one per layer"
+        )
+    return table
 
 
 def _check_batch(batch):
     return validate.check_range("batch", batch, 1.0)
 
 
-def _check_algorithm(algorithm: str, mode: str):
-    validate.check_choice("algorithm", algorithm, ALGORITHMS)
-    validate.check_choice("mode", mode, relax.MODES)
+def _layer_slices(config: Config, knobs: system.LayerKnobs) -> _Slices:
+    """The slices of every layer's MCUs: the Config's, or per layer ``knobs.slice_bits``
+    ``(L, S)`` (MSB first, 0 for an unused slice; each in [0, 6], at least one slice per layer
+    and at least ``weight_bits`` bits stored in all: concrete bad values raise, traced clamp)."""
+    if knobs.slice_bits is None:
+        return _config_slices(config)
+    slice_bits = validate.check_range("layers.slice_bits", knobs.slice_bits, 0.0, _MAX_SLICE_BITS)
+    if not validate.is_traced((slice_bits, config.weight_bits)):
+        bits = np.asarray(slice_bits, float)
+        if np.any(np.all(bits <= 0.0, axis=-1)):
+            raise ValueError("layers.slice_bits gives a layer no slice; every layer needs at least one")
+        stored = bits.sum(axis=-1)
+        if np.any(stored < np.asarray(config.weight_bits, float) - 1e-9):
+            raise ValueError(
+                f"layers.slice_bits stores {stored.min():g} bits in a layer, fewer than "
+                f"weight_bits={config.weight_bits!r}: the slices must hold the weight (carry bits included)"
+            )
+    slice_bits = jnp.asarray(slice_bits, float)
+    count = jnp.maximum(system.slice_count(slice_bits), 1.0)
+    return _Slices(tuple(reversed(jnp.unstack(slice_bits, axis=-1))), count)
 
 
 @dataclasses.dataclass(frozen=True)
 class _Units:
-    """Unit costs of one configuration, each evaluated once."""
+    """Unit costs of one configuration, each evaluated once (scalars, or ``(L,)`` under
+    per-layer slicing)."""
 
     mvm: Cost
     mtvm: Cost
@@ -610,56 +698,74 @@ class _Units:
     read: Cost
     write: Cost
     carry: Cost
+    mcu_area: Any  # one MCU, every copy (m²)
     word_store_load: Cost  # store + load of one word through the tile's shared memory
     vfu_element: Cost  # one VFU element (activation or its derivative)
 
 
-def _units(config: Config, mode: str) -> _Units:
+def _units(config: Config, mode: str, slices: _Slices) -> _Units:
     sm = _shared_memory(config)
     row = SHARED_MEMORY_WIDTH
     words = row / config.input_bits
     store = memory.access(sm, row, "write", mode)
     load = memory.access(sm, row, "read", mode)
     word = unchecked((store.energy + load.energy) / words, (store.latency + load.latency) / words)
-    read, write = serial_read(config, mode), serial_write(config, mode)
+    read = _serial(config, crossbar.read, mode, slices)
+    write = _serial(config, crossbar.write, mode, slices)
+    mvm, opa = _mvm(config, False, mode, slices), _opa(config, mode, slices)
     return _Units(
-        mvm=mcu_mvm(config, mode),
-        mtvm=mcu_mtvm(config, mode),
-        opa=mcu_opa(config, mode),
+        mvm=mvm,
+        mtvm=_mvm(config, True, mode, slices),
+        opa=opa,
         read=read,
         write=write,
-        carry=_carry(config, read, write, mode),
+        carry=_carry(config, read, write, slices.count, mode),
+        mcu_area=_mcu_area(config, mvm, opa, slices),
         word_store_load=word,
         vfu_element=digital.vfu_op(_vfu(config), 1.0, "add", mode),
     )
 
 
 @dataclasses.dataclass(frozen=True)
-class _Counts:
-    """A layer's counts per example (JAX scalars)."""
+class _Layers:
+    """Every layer's counts per example, arrays ``(L,)`` (0 for a layer without matrices)."""
 
-    mcus: Any  # logical arrays (MCUs) holding the layer
-    tiles: Any  # tiles they occupy; their shared memories work in parallel
-    vectors: float  # input vectors (MVMs per MCU)
-    mtvm: float  # MᵀVMs per MVM: 0 for the first layer (no layer gradient needed)
+    t: system.LayerTable
+    m: mapping.MatrixMapping  # grids (L, K)
+    placed: system.Placement
+    mcus: Any  # logical arrays (MCUs) holding the layer (occupied blocks only)
+    tiles: Any  # tiles they occupy, whose shared memories work in parallel (at least 1)
+    vectors: Any  # input vectors (MVMs per MCU)
+    has_ops: np.ndarray  # 1 for a layer with a matrix
+    backward: np.ndarray  # 1 where the layer back-propagates its error (not the first: Table 5.1)
     moved: Any  # words through shared memory: inputs, outputs, errors, gradients, partial sums
     operands: Any  # OPA operand words (rows and columns of every MCU's outer products)
+    vector_elements: np.ndarray  # VFU work of the layer's vector ops (forward)
 
 
-def _counts(config: Config, layer: _Layer, mode: str) -> _Counts:
-    m = mapping.map_matrix(layer.op, array_target(config), True, mode)
-    vectors = float(layer.op.vectors)
-    placed = mapping.place(
-        m.logical_arrays, config.mcus_per_core, config.cores_per_tile, config.tiles_per_node, mode
-    )
-    return _Counts(
-        mcus=m.logical_arrays,
-        tiles=placed["tiles"],
-        vectors=vectors,
-        mtvm=0.0 if layer.first else 1.0,
+def _layers(config: Config, table: system.LayerTable, occupancy, slices: _Slices, mode: str) -> _Layers:
+    """Map every matrix (:func:`hwjax.system.map_layers`; a logical array is one MCU) and pack
+    the layers' MCUs into cores and tiles (:func:`hwjax.system.place`)."""
+    count = None if isinstance(slices.count, float) else slices.count
+    m = system.map_layers(table, array_target(config), True, mode, occupancy, count)
+    mcus = table.to_layers(m.logical_arrays)
+    placed = system.place(mcus, config.mcus_per_core, config.cores_per_tile, config.tiles_per_node, mode)
+    # Every block's outer products take its rows and columns of the operands (occupied blocks only).
+    operands = table.to_layers(table.vectors * (table.rows * m.col_blocks + table.cols * m.row_blocks))
+    has_ops = table.has_ops.astype(float)
+    return _Layers(
+        t=table,
+        m=m,
+        placed=placed,
+        mcus=mcus,
+        tiles=jnp.maximum(placed.tiles_used, 1.0),  # one tile's shared memory at least
+        vectors=table.to_layers(table.vectors),
+        has_ops=has_ops,
+        backward=has_ops * (np.cumsum(has_ops) > 1),
         # Forward: inputs in, outputs out; backward: errors in, layer gradients out.
-        moved=2.0 * (m.input_loads + m.outputs) + m.partial_sums,
-        operands=vectors * (layer.op.rows * m.col_blocks + layer.op.cols * m.row_blocks),
+        moved=table.to_layers(2.0 * (m.input_loads + m.outputs) + m.partial_sums),
+        operands=operands if occupancy is None else operands * occupancy,
+        vector_elements=table.vector_elements.sum(axis=1),
     )
 
 
@@ -669,36 +775,52 @@ def _traffic(units: _Units, words, tiles) -> Cost:
     return unchecked(words * sm.energy, words * sm.latency / tiles)
 
 
-def _common(units: _Units, batch, counts, vector_elements) -> dict:
+def _common(units: _Units, batch, x: _Layers) -> dict:
     """Costs every design pays alike: shared-memory traffic and VFU activation work (forward
     function and backward derivative, on the layer's cores in parallel with its MCUs)."""
-    moved = 0.0 if counts is None else counts.moved
-    tiles = 1.0 if counts is None else counts.tiles
+    vfu = 2.0 * batch * x.vector_elements * units.vfu_element.energy
     return {
-        "data_movement": _traffic(units, batch * moved, tiles),
-        "vfu": unchecked(2.0 * batch * vector_elements * units.vfu_element.energy, 0.0),
+        "data_movement": _traffic(units, batch * x.moved, x.tiles),
+        "vfu": unchecked(vfu, 0.0),
     }
 
 
-def _forward_backward(mvm: Cost, mtvm: Cost, per_op, steps, backward) -> dict[str, Cost]:
+def _forward_backward(mvm: Cost, mtvm: Cost, per_op, steps, backward, area) -> dict[str, Cost]:
     """``{"mvm", "mtvm"}``: ``per_op`` unit operations over ``steps`` sequential input vectors;
-    ``backward`` is 1 where the layer back-propagates its error (0 for the first layer)."""
+    ``backward`` is 1 where the layer back-propagates its error (0 for the first layer);
+    ``area`` (the layer's MCUs) is charged on ``mvm``."""
     return {
-        "mvm": unchecked(per_op * mvm.energy, steps * mvm.latency, ops=per_op * mvm.ops),
+        "mvm": unchecked(per_op * mvm.energy, steps * mvm.latency, area, ops=per_op * mvm.ops),
         "mtvm": unchecked(
             backward * per_op * mtvm.energy, backward * steps * mtvm.latency, ops=backward * per_op * mtvm.ops
         ),
     }
 
 
-def _panther_layer(config: Config, units: _Units, layer: _Layer, batch, algorithm: str, mode: str) -> Report:
-    counts = _counts(config, layer, mode)
-    mcus, vectors, mtvm = counts.mcus, counts.vectors, counts.mtvm
+def _idle_area(config: Config, x: _Layers, mcu_area):
+    """Area, m², of the empty MCU slots of the allocated cores (layers pack into shared cores;
+    under per-layer slicing an empty slot has the mean MCU area of the layers with a matrix)."""
+    used = jnp.sum(x.mcus)
+    per_mcu = mcu_area
+    if jnp.ndim(mcu_area):  # per-layer slicing: the mean over the layers with a matrix
+        per_mcu = jnp.sum(x.has_ops * mcu_area) / max(float(np.sum(x.has_ops)), 1.0)
+    empty = jnp.maximum(x.placed.cores_allocated * config.mcus_per_core - used, 0.0)
+    return empty * per_mcu
+
+
+def _report(config: Config, x: _Layers, items: dict[str, Cost], mcu_area) -> Report:
+    """The layers' rows and the ``idle`` row: the allocated cores' empty MCU slots (area; PANTHER
+    models no leakage, so idle hardware costs no energy)."""
+    return system.layer_report(x.t, items, unchecked(0.0, 0.0, _idle_area(config, x, mcu_area)))
+
+
+def _panther_items(config: Config, units: _Units, x: _Layers, batch, algorithm: str) -> dict[str, Cost]:
+    mcus, vectors = x.mcus, x.vectors
     n = float(copies(config))
     b = batch
     updates = b if algorithm == "sgd" else 1.0
     per_op = b * vectors * mcus
-    items = _forward_backward(units.mvm, units.mtvm, per_op, b * vectors, mtvm)
+    items = _forward_backward(units.mvm, units.mtvm, per_op, b * vectors, x.backward, mcus * units.mcu_area)
     # OPAs update every copy that serves MVMs (variants 1, 2) or only the third copy (variant 3).
     opa_copies = 1.0 if config.variant == 3 else n
     items["opa"] = unchecked(
@@ -712,38 +834,52 @@ def _panther_layer(config: Config, units: _Units, layer: _Layer, batch, algorith
         items["opa"] = unchecked(items["opa"].energy, 0.0, ops=items["opa"].ops)
     crs_copies = 1.0 if config.variant == 3 else n
     crs = updates / config.carry_interval * crs_copies
-    items["carry"] = unchecked(crs * mcus * units.carry.energy, crs / crs_copies * units.carry.latency)
+    items["carry"] = unchecked(
+        crs * mcus * units.carry.energy, x.has_ops * crs / crs_copies * units.carry.latency
+    )
     if config.variant == 3:
         commit = mcus * (units.read.energy + 2.0 * units.write.energy)
         items["weight_copy"] = unchecked(
-            updates * commit, updates * (units.read.latency + units.write.latency)
+            updates * commit, x.has_ops * updates * (units.read.latency + units.write.latency)
         )
     elif algorithm == "minibatch":
         # The OPA operands of the batch wait in shared memory until the batch ends (5.4.3).
-        words = b * counts.operands
-        area = words * config.input_bits / 8.0 * memory.area(_shared_memory(config)) / SHARED_MEMORY_BYTES
-        traffic = _traffic(units, words, counts.tiles)
-        items["shared_memory"] = unchecked(traffic.energy, traffic.latency, area)
-    items.update(_common(units, b, counts, layer.vector_elements))
-    return Report(items, compose="serial")
+        words = b * x.operands
+        traffic = _traffic(units, words, x.tiles)
+        items["shared_memory"] = unchecked(traffic.energy, traffic.latency, _operand_area(config, words))
+    items.update(_common(units, b, x))
+    return items
 
 
-def _empty(layer: _Layer, units: _Units, batch) -> Report:
-    return Report(_common(units, batch, None, layer.vector_elements), compose="serial")
+def _operand_area(config: Config, words):
+    """Shared memory holding ``words`` OPA operand words, m²."""
+    return words * config.input_bits / 8.0 * memory.area(_shared_memory(config)) / SHARED_MEMORY_BYTES
 
 
-def training_step(config: Config, workload, batch=1.0, algorithm: str = "sgd", mode: str = "ste") -> Report:
+@system.batched
+def training_step(
+    config: Config,
+    workload,
+    batch=1.0,
+    algorithm: str = "sgd",
+    mode: str = "ste",
+    layers: system.LayerKnobs | None = None,
+) -> Report:
     """Energy and time of training ``workload`` on ``batch`` examples on a PANTHER node.
 
     ``algorithm="sgd"`` updates the weights after every example (Table 5.1), ``"minibatch"``
-    once at the end of the batch (Table 5.2). Per layer (composed serially, layers one after
-    another: the figures compare layer by layer, Figs. 5.11-5.13):
+    once at the end of the batch (Table 5.2). The network is read once as arrays over its layers
+    (:func:`hwjax.system.layer_table`), every matrix mapped onto MCUs
+    (:func:`hwjax.system.map_layers` on :func:`array_target`; a logical array is one MCU) and the
+    MCUs packed into cores and tiles (:func:`hwjax.system.place`). Per layer (composed serially,
+    layers one after another: the figures compare layer by layer, Figs. 5.11-5.13):
 
     * ``mvm``, ``mtvm``, ``opa``: the MCU operations (see the module docstring), ``batch x
       vectors x MCUs`` of each; an OPA updates every copy in variants 1-2, the third copy in
       variant 3. Latency: the layer's MCUs run in parallel, its vectors one after another; in
       variants 2-3 the MᵀVM runs beside the MVM (no time), and variant 3's eager OPAs in a
-      mini-batch hide behind the MVMs.
+      mini-batch hide behind the MVMs. ``mvm`` also carries the area of the layer's MCUs (every
+      copy, all their units: :func:`mcu`'s area), the hardware the layer occupies.
     * ``carry``: ``updates / carry_interval`` carry resolution steps of every copy.
     * ``weight_copy`` (variant 3): per update, read the third copy and write the other two.
     * ``shared_memory`` (variants 1-2, mini-batch): store and load of every OPA operand of the
@@ -751,128 +887,160 @@ def training_step(config: Config, workload, batch=1.0, algorithm: str = "sgd", m
     * ``data_movement``, ``vfu``: shared-memory traffic of activations and errors, activation
       functions and their derivatives (the same in every design).
 
+    A layer without matrices has only ``data_movement`` and ``vfu`` costs (its other entries are
+    0). A last row ``idle`` holds the area of the allocated cores' empty MCU slots (energy 0:
+    leakage is not modelled). Every Cost has leakage 0, so the leaf rows add up to the total;
+    ``total(report).area`` is the area of the MCUs allocated to the workload plus the operand
+    buffer.
+
+    Per-layer knobs (``layers``, :data:`LAYER_KNOBS`): ``occupancy`` ``(L,)``, the fraction of a
+    layer's crossbar blocks holding any nonzero weight; empty blocks are neither programmed,
+    read, updated nor allocated (MVMs, MᵀVMs, OPAs, carries, weight copies, OPA operands and
+    area scale with it; the vectors, hence the latencies, do not). ``slice_bits`` ``(L, S)``:
+    each layer's heterogeneous slicing (MSB first, 0 for an unused slice, each in [0, 6], at
+    least ``weight_bits`` bits in all; section 5.3.4): its MCUs' slices, ADCs, Newton's skipped
+    conversions, carries and area follow it.
+
     Args:
-        config: the node.
+        config: the node; leaves of shape ``(n,)`` give a batch of ``n`` designs.
         workload: a :class:`hwjax.workloads.Network` (one matrix per layer).
         batch: examples, >= 1 (a knob: 64 for section 5.7.4).
         algorithm: ``"sgd"`` or ``"minibatch"`` (static).
         mode: relaxation of every count.
+        layers: per-layer knobs, arrays ``(L,)`` (``slice_bits``: ``(L, S)``); ``None`` for none.
 
     Returns:
-        ``Report({layer: Report({component: Cost}, "serial")}, "serial")``.
+        ``Report({layer: Report({component: Cost}, "serial"), ..., "idle": Cost}, "serial")``.
     """
-    _check_algorithm(algorithm, mode)
+    validate.check_choice("algorithm", algorithm, ALGORITHMS)
+    validate.check_choice("mode", mode, relax.MODES)
     batch = _check_batch(batch)
-    layers = _layers(workload)
-    units = _units(config, mode)
-    reports = {
-        layer.name: (
-            _panther_layer(config, units, layer, batch, algorithm, mode)
-            if layer.op is not None
-            else _empty(layer, units, batch)
-        )
-        for layer in layers
-    }
-    return Report(reports, compose="serial")
+    table = _table(workload)
+    knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
+    slices = _layer_slices(config, knobs)
+    units = _units(config, mode, slices)
+    x = _layers(config, table, knobs.occupancy, slices, mode)
+    return _report(config, x, _panther_items(config, units, x, batch, algorithm), units.mcu_area)
 
 
-def _base_layer(
-    kind: str, config: Config, units: _Units, layer: _Layer, batch, algorithm: str, mode: str
-) -> Report:
-    counts = _counts(config, layer, mode)
-    mcus, vectors, mtvm = counts.mcus, counts.vectors, counts.mtvm
+def _pipelayer_opa(config: Config, x: _Layers, batch, mode: str) -> Cost:
+    """PipeLayer's weight gradient (section 5.5.4): write the errors ``dH`` (positions x
+    outputs, ``input_bits`` on 2-bit cells) into crossbars, then one MVM per weight row."""
+    t = x.t
+    errors = dataclasses.replace(config, slice_bits=ERROR_SLICE_BITS, weight_bits=sum(ERROR_SLICE_BITS))
+    blocks = mapping.map_counts(t.vectors, t.cols, t.rows, 0.0, array_target(errors), False, mode)
+    write = serial_write(errors, mode)
+    mvm = mcu_mvm(errors, mode)
+    energy = batch * t.to_layers(blocks.logical_arrays * write.energy + blocks.mvms * mvm.energy)
+    latency = batch * (x.has_ops * write.latency + t.to_layers(t.rows) * mvm.latency)
+    return unchecked(energy, latency, ops=batch * t.to_layers(blocks.mvms) * mvm.ops)
+
+
+def _base_items(kind: str, config: Config, units: _Units, x: _Layers, batch, algorithm: str, mode: str):
+    """A baseline's entries and the area of one of its MCUs."""
+    mcus, vectors = x.mcus, x.vectors
     b = batch
     updates = b if algorithm == "sgd" else 1.0
     per_op = b * vectors * mcus
     if kind == "digital":
         mvm, opa = digital_mvm(config, mode), digital_opa(config, mode)
-        items = _forward_backward(mvm, mvm, per_op, b * vectors, mtvm)
+        items = _forward_backward(mvm, mvm, per_op, b * vectors, x.backward, mcus * mvm.area)
         items["opa"] = unchecked(per_op * opa.energy, b * vectors * opa.latency, ops=per_op * opa.ops)
-        items.update(_common(units, b, counts, layer.vector_elements))
-        return Report(items, compose="serial")
-    items = _forward_backward(units.mvm, units.mtvm, per_op, b * vectors, mtvm)
-    if kind == "opa_mvm" and layer.op.vectors > 1:
-        items["opa"] = _pipelayer_opa(config, units, layer, b, mode)
-    else:
-        opa = cmos_opa(config, mode)
-        items["opa"] = unchecked(per_op * opa.energy, b * vectors * opa.latency, ops=per_op * opa.ops)
+        items.update(_common(units, b, x))
+        return items, mvm.area
+    # Base_mvm's MCU: one crossbar copy and its MVM units (its OPA runs on the VFU).
+    area = units.mvm.area
+    items = _forward_backward(units.mvm, units.mtvm, per_op, b * vectors, x.backward, mcus * area)
+    opa = cmos_opa(config, mode)
+    cmos = unchecked(per_op * opa.energy, b * vectors * opa.latency, ops=per_op * opa.ops)
+    if kind == "opa_mvm":
+        pipelayer = np.asarray(x.t.has_ops & (x.t.layer_vectors > 1))
+        ours = _pipelayer_opa(config, x, b, mode)
+        cmos = unchecked(*(jnp.where(pipelayer, getattr(ours, f), getattr(cmos, f)) for f in COST_FIELDS))
+    items["opa"] = cmos
     # Serial read before and serial write after every weight update (section 5.6.3).
     items["serial_read_write"] = unchecked(
         updates * mcus * (units.read.energy + units.write.energy),
-        updates * (units.read.latency + units.write.latency),
+        x.has_ops * updates * (units.read.latency + units.write.latency),
     )
-    items.update(_common(units, b, counts, layer.vector_elements))
-    return Report(items, compose="serial")
+    items.update(_common(units, b, x))
+    return items, area
 
 
-def _pipelayer_opa(config: Config, units: _Units, layer: _Layer, batch, mode: str) -> Cost:
-    """PipeLayer's weight gradient (section 5.5.4): write the errors ``dH`` (positions x
-    outputs, ``input_bits`` on 2-bit cells) into crossbars, then one MVM per weight row."""
-    op = layer.op
-    errors = dataclasses.replace(config, slice_bits=ERROR_SLICE_BITS, weight_bits=sum(ERROR_SLICE_BITS))
-    target = array_target(errors)
-    blocks = mapping.map_matrix(
-        workloads.MatrixOp("errors", op.vectors, op.cols, op.rows), target, False, mode
-    )
-    write = serial_write(errors, mode)
-    mvm = mcu_mvm(errors, mode)
-    energy = batch * (blocks.logical_arrays * write.energy + blocks.mvms * mvm.energy)
-    latency = batch * (write.latency + op.rows * mvm.latency)
-    return unchecked(energy, latency, ops=batch * blocks.mvms * mvm.ops)
+@system.batched
+def _baseline_step(config: Config, kind: str, workload, batch, algorithm: str, mode: str, layers=None):
+    batch = _check_batch(batch)
+    table = _table(workload)
+    knobs = system.check_layer_knobs(layers, table, BASELINE_LAYER_KNOBS)
+    base = config if kind == "digital" else base_config(config)
+    slices = _config_slices(base)
+    units = _units(base, mode, slices)
+    x = _layers(base, table, knobs.occupancy, slices, mode)
+    items, mcu_area = _base_items(kind, base, units, x, batch, algorithm, mode)
+    return _report(base, x, items, mcu_area)
 
 
 def baseline_step(
-    kind: str, config: Config, workload, batch=1.0, algorithm: str = "sgd", mode: str = "ste"
+    kind: str,
+    config: Config,
+    workload,
+    batch=1.0,
+    algorithm: str = "sgd",
+    mode: str = "ste",
+    layers: system.LayerKnobs | None = None,
 ) -> Report:
     """Energy and time of the same training on a baseline (section 5.6.3), by layer and component.
+
+    Each layer's ``mvm`` carries the area of its MCUs (Base_digital: the weight SRAM and MACs,
+    :func:`digital_mvm`; Base_mvm and Base_opa/mvm: one crossbar copy and its MVM units); the
+    last row ``idle`` the allocated cores' empty MCU slots, as :func:`training_step`. PipeLayer's
+    error crossbars (Base_opa/mvm) are written per example and not counted as allocated area.
 
     Args:
         kind: ``"digital"`` (Base_digital), ``"mvm"`` (Base_mvm) or ``"opa_mvm"`` (Base_opa/mvm).
         config: the PANTHER node; the ReRAM baselines use :func:`base_config` (16 slices of 2
-            bits), Base_digital its ``dim x dim`` SRAM of ``weight_bits`` weights per MCU.
+            bits), Base_digital its ``dim x dim`` SRAM of ``weight_bits`` weights per MCU. Leaves
+            of shape ``(n,)`` give a batch of ``n`` designs.
         workload, batch, algorithm, mode: as :func:`training_step`.
+        layers: per-layer ``occupancy`` (:data:`BASELINE_LAYER_KNOBS`), as :func:`training_step`
+            (PipeLayer's error crossbars hold activations: occupancy does not thin them).
 
     Returns:
         ``Report({layer: Report({"mvm", "mtvm", "opa", ["serial_read_write"], "data_movement",
-        "vfu"}, "serial")}, "serial")``.
+        "vfu"}, "serial"), ..., "idle": Cost}, "serial")``.
     """
     validate.check_choice("kind", kind, BASELINES)
-    _check_algorithm(algorithm, mode)
-    batch = _check_batch(batch)
-    layers = _layers(workload)
-    base = config if kind == "digital" else base_config(config)
-    units = _units(base, mode)
-    reports = {
-        layer.name: (
-            _base_layer(kind, base, units, layer, batch, algorithm, mode)
-            if layer.op is not None
-            else _empty(layer, units, batch)
-        )
-        for layer in layers
-    }
-    return Report(reports, compose="serial")
+    validate.check_choice("algorithm", algorithm, ALGORITHMS)
+    validate.check_choice("mode", mode, relax.MODES)
+    return _baseline_step(config, kind, workload, batch, algorithm, mode, layers=layers)
 
 
-def storage(config: Config, workload, batch=1.0, mode: str = "ste") -> Report:
+@system.batched
+def storage(
+    config: Config, workload, batch=1.0, mode: str = "ste", layers: system.LayerKnobs | None = None
+) -> Report:
     """Area a mini-batch needs, by layer: ``"mcus"`` (every copy of the layer's MCUs, units
-    included) and ``"shared_memory"`` (the batch's OPA operands, variants 1-2). Storage density
-    (Fig. 5.14) is the layer's weights over this area."""
+    included) and ``"shared_memory"`` (the batch's OPA operands, variants 1-2), and a last row
+    ``"idle"``: the allocated cores' empty MCU slots. Storage density (Fig. 5.14) is the layer's
+    weights over this area. ``layers`` as :func:`training_step`; ``config`` leaves of shape
+    ``(n,)`` give a batch of ``n`` designs.
+
+    Returns:
+        ``Report({layer: Report({"mcus", "shared_memory"}, "serial"), ..., "idle": Cost},
+        "serial")`` (areas, m²; no energy or time).
+    """
     validate.check_choice("mode", mode, relax.MODES)
     batch = _check_batch(batch)
-    one = mcu(config, mode)
-    sm_area = memory.area(_shared_memory(config)) / SHARED_MEMORY_BYTES
-    reports = {}
-    for layer in _layers(workload):
-        if layer.op is None:
-            continue
-        counts = _counts(config, layer, mode)
-        mcus = counts.mcus
-        words = 0.0 if config.variant == 3 else batch * counts.operands
-        reports[layer.name] = Report(
-            {
-                "mcus": unchecked(0.0, 0.0, mcus * one.area),
-                "shared_memory": unchecked(0.0, 0.0, words * config.input_bits / 8.0 * sm_area),
-            },
-            compose="parallel",
-        )
-    return Report(reports, compose="parallel")
+    table = _table(workload)
+    knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
+    slices = _layer_slices(config, knobs)
+    x = _layers(config, table, knobs.occupancy, slices, mode)
+    mvm, opa = _mvm(config, False, mode, slices), _opa(config, mode, slices)
+    mcu_area = _mcu_area(config, mvm, opa, slices)
+    words = 0.0 * x.operands if config.variant == 3 else batch * x.operands
+    zero = jnp.zeros_like(x.mcus)
+    items = {
+        "mcus": unchecked(zero, zero, x.mcus * mcu_area),
+        "shared_memory": unchecked(zero, zero, _operand_area(config, words)),
+    }
+    return _report(config, x, items, mcu_area)

@@ -719,7 +719,7 @@ def _layers(hw: _Hardware, table: system.LayerTable, knobs: system.LayerKnobs) -
         placed=placed,
         replication=replication,
         cores=jnp.maximum(table.from_source(placed.cores_used), 1.0),
-        tiles=jnp.where(table.has_ops, placed.tiles_used, 1.0),
+        tiles=jnp.where(table.has_ops, jnp.maximum(placed.tiles_used, 1.0), 1.0),  # empty: one
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import hwjax as hj
+from hwjax import system
 from hwjax import units as u
 from hwjax_models import maxnvm as mx
 from hwjax_models import workloads as catalog
@@ -238,7 +239,8 @@ def test_storage_report_adds_up_and_scales_with_encoded_bits():
     config = mx.for_model("maxnvm_lenet5", encoding="bitmask", ecc=False, index_sync=True)
     net = network("maxnvm_lenet5")
     report = mx.storage(config, net, "exact")
-    assert set(report) == {*mx.layer_names(net), "array"}
+    assert list(report) == [*(layer.name for layer in net), "idle"]  # the runtime's layer rows
+    assert set(mx.layer_names(net)) <= set(report)
     total = hj.total(report)
     assert float(total.area) == pytest.approx(float(mx.area(config, net, "exact")), rel=1e-6)
     read = mx.read_cost(config, net, "exact")
@@ -317,3 +319,67 @@ def test_bad_arguments_name_the_parameter():
         mx.encode(mx.Config(), network("maxnvm_lenet5"), "fuzzy")
     with pytest.raises(ValueError, match="name"):
         mx.for_model("alexnet")
+
+
+# --- The accelerator runtime: one Report that adds up, batches -----------------------------------
+
+
+@pytest.mark.parametrize("model", ["maxnvm_lenet5", "maxnvm_vgg12", "maxnvm_vgg16"])
+def test_leaf_rows_add_up(model):
+    """Leaf rows add up to the total (energy, latency, area), leakage 0 everywhere, for every
+    encoding."""
+    net = network(model)
+    for encoding in mx.ENCODINGS:
+        report = mx.inference(mx.for_model(model, encoding=encoding), net)
+        assert list(report)[-1] == "idle"
+        leaves = list(report.flat().values())
+        whole = hj.total(report)
+        assert all(float(leaf.leakage) == 0.0 for leaf in leaves)
+        for field in ("total_energy", "latency", "area"):
+            summed = sum(float(getattr(leaf, field)) for leaf in leaves)
+            assert summed == pytest.approx(float(getattr(whole, field)), rel=1e-6), (encoding, field)
+        assert float(whole.area) == pytest.approx(float(mx.area(mx.for_model(model, encoding=encoding), net)))
+
+
+def test_idle_row_is_the_unused_capacity():
+    """A store smaller than the array's 1 KiB minimum: the layers' structures take their cells'
+    share of the array, the rest is idle."""
+    net = hj.workloads.Network("small", (hj.workloads.Dense(16, 16, name="fc"),))
+    config = mx.Config(encoding="pruned_clustered", ecc=False)
+    report = mx.storage(config, net, "exact")
+    cells = float(mx.total_cells(config, net, "exact"))
+    whole = float(mx.area(config, net, "exact"))
+    assert cells < 8192.0
+    assert float(report["fc"]["weights"].area) == pytest.approx(whole * cells / 8192.0, rel=1e-5)
+    assert float(report["idle"].area) == pytest.approx(whole * (1.0 - cells / 8192.0), rel=1e-5)
+    assert float(report["idle"].energy) == 0.0
+
+
+def test_config_batches_equal_separate_calls():
+    net = network("maxnvm_lenet5")
+    sparsity, cluster_bits = [0.5, 0.8, 0.95], [4.0, 6.0, 8.0]
+    batch = mx.Config(sparsity=jnp.asarray(sparsity), cluster_bits=jnp.asarray(cluster_bits))
+    whole = mx.read_cost(batch, net)
+    report = hj.total(mx.inference(batch, net))
+    size = mx.storage_bytes(batch, net)
+    assert np.shape(whole.energy) == np.shape(report.area) == np.shape(size) == (3,)
+    for i, (s, c) in enumerate(zip(sparsity, cluster_bits, strict=True)):
+        one = mx.Config(sparsity=s, cluster_bits=c)
+        single = mx.read_cost(one, net)
+        for field in ("energy", "latency", "area"):
+            assert float(getattr(whole, field)[i]) == pytest.approx(float(getattr(single, field)), rel=1e-5)
+            assert float(getattr(report, field)[i]) == pytest.approx(float(getattr(single, field)), rel=1e-5)
+        assert float(size[i]) == pytest.approx(float(mx.storage_bytes(one, net)), rel=1e-5)
+        assert float(mx.total_cells(batch, net)[i]) == pytest.approx(float(mx.total_cells(one, net)))
+
+
+def test_no_per_layer_knobs():
+    """MaxNVM takes no per-layer knob (module docstring): an empty set is the plain call, a
+    block occupancy is refused by name."""
+    net = network("maxnvm_lenet5")
+    config = mx.Config()
+    plain = hj.total(mx.storage(config, net))
+    empty = hj.total(mx.storage(config, net, layers=system.LayerKnobs()))
+    assert float(empty.energy) == float(plain.energy) and float(empty.area) == float(plain.area)
+    with pytest.raises(ValueError, match="occupancy"):
+        mx.storage(config, net, layers=system.LayerKnobs(occupancy=np.ones(len(net))))

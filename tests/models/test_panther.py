@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import hwjax as hj
+from hwjax import system, workloads
 from hwjax import units as u
-from hwjax import workloads
 from hwjax_models import panther
 from hwjax_models import workloads as catalog
 
@@ -45,6 +47,12 @@ def _close(ours, published, rtol=RTOL):
 def _within_factor(values, low, high, factor=FACTOR):
     values = np.asarray([float(v) for v in values])
     assert np.all(values >= low / factor) and np.all(values <= high * factor), (values, low, high)
+
+
+def _layer_rows(report):
+    """The layers' rows of a Report (without the last row, ``idle``: allocated hardware)."""
+    assert list(report)[-1] == "idle"
+    return {name: item for name, item in report.items() if name != "idle"}
 
 
 def _layer_energies(report):
@@ -122,7 +130,7 @@ def sgd():
 def test_sgd_reduction_vs_base_digital_section_5_7_3(sgd):
     """Section 5.7.3: "Compared to Base_digital, we achieve 7.01x-8.02x reduction in energy" (every layer)."""
     for runs in sgd.values():
-        names = list(runs["panther"])
+        names = list(_layer_rows(runs["panther"]))
         _within_factor(_reductions(runs["digital"], runs["panther"], names), 7.01, 8.02)
 
 
@@ -153,10 +161,10 @@ def test_carry_resolution_is_cheap_at_1024_section_5_7_1(sgd):
     negligible impact on overall energy and performance (<= 4.8%)"; every 64 steps it is no
     longer negligible."""
     report = sgd[MLP.name]["panther"]
-    share = [float(item["carry"].energy / hj.total(item).energy) for item in report.values()]
+    share = [float(item["carry"].energy / hj.total(item).energy) for item in _layer_rows(report).values()]
     assert max(share) <= 0.048
     frequent = panther.training_step(dataclasses.replace(CONFIG, carry_interval=64.0), MLP, 1.0, "sgd")
-    share = [float(item["carry"].energy / hj.total(item).energy) for item in frequent.values()]
+    share = [float(item["carry"].energy / hj.total(item).energy) for item in _layer_rows(frequent).values()]
     assert max(share) > 0.048
 
 
@@ -208,7 +216,7 @@ def test_large_batch_amortizes_writes_section_5_7_4():
 def test_minibatch_faster_than_base_mvm_section_5_7_5(minibatch):
     """Section 5.7.5: "we still outperform Base_mvm across all batch sizes" (every layer)."""
     for runs in minibatch.values():
-        for name in runs["panther"]:
+        for name in _layer_rows(runs["panther"]):
             assert float(hj.total(runs["mvm"][name]).latency) > float(hj.total(runs["panther"][name]).latency)
 
 
@@ -240,7 +248,7 @@ def test_variant_2_shared_memory_grows_with_batch():
     areas = [float(hj.total(panther.storage(v2, MLP, b)).area) for b in (1.0, 64.0, 1024.0)]
     assert areas[0] < areas[1] < areas[2]
     step = panther.training_step(v3, MLP, 64.0, "minibatch")
-    assert all("shared_memory" not in item and "weight_copy" in item for item in step.values())
+    assert all("shared_memory" not in item and "weight_copy" in item for item in _layer_rows(step).values())
 
 
 def test_variant_2_overlaps_mvm_and_mtvm_section_5_4_3():
@@ -255,7 +263,7 @@ def test_variant_2_overlaps_mvm_and_mtvm_section_5_4_3():
 
 def test_report_structure():
     report = panther.training_step(CONFIG, MLP, 1.0, "sgd")
-    assert list(report) == ["dense1", "dense2", "dense3", "dense4"]
+    assert list(report) == ["dense1", "dense2", "dense3", "dense4", "idle"]
     assert set(report["dense2"]) == {"mvm", "mtvm", "opa", "carry", "data_movement", "vfu"}
     # Table 5.1: the first layer computes no layer gradient.
     assert float(report["dense1"]["mtvm"].energy) == 0.0
@@ -293,3 +301,156 @@ def test_bad_inputs_raise():
         panther.baseline_step("gpu", CONFIG, MLP)
     with pytest.raises(ValueError, match="workload"):
         panther.training_step(CONFIG, (workloads.Dense(4, 4),))
+
+
+# --- The accelerator runtime: one Report that adds up, per-layer knobs, batches ---------------
+
+
+def _assert_adds_up(report, network):
+    """Leaf rows add up to the total (energy and area), every leaf's leakage is 0, and the rows
+    are the network's layers and a last ``idle``."""
+    assert list(report) == [*(layer.name for layer in network), "idle"]
+    leaves = list(report.flat().values())
+    whole = hj.total(report)
+    assert all(float(leaf.leakage) == 0.0 for leaf in leaves)
+    assert sum(float(leaf.total_energy) for leaf in leaves) == pytest.approx(
+        float(whole.total_energy), rel=1e-6
+    )
+    assert sum(float(leaf.area) for leaf in leaves) == pytest.approx(float(whole.area), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["panther_mlp_l4", "mlp_l5", "trannsformer_mnist"])
+def test_leaf_rows_add_up_on_catalog_workloads(name):
+    network = catalog.get(name)
+    v2 = panther.Config(variant=2)
+    step = panther.training_step(v2, network, 64.0, "minibatch")
+    for report in (
+        panther.training_step(CONFIG, network),
+        step,
+        panther.baseline_step("opa_mvm", CONFIG, network),
+        panther.storage(v2, network, 64.0),
+    ):
+        _assert_adds_up(report, network)
+    # The hardware a mini-batch occupies is what storage() counts: MCUs, operands, empty slots.
+    assert float(hj.total(step).area) == pytest.approx(
+        float(hj.total(panther.storage(v2, network, 64.0)).area)
+    )
+
+
+def test_idle_row_holds_the_empty_mcu_slots():
+    """One 128 x 128 layer fills one of a core's two MCU slots: the other is idle hardware."""
+    network = workloads.Network("one", (workloads.Dense(128, 128, name="dense"),))
+    report = panther.training_step(CONFIG, network)
+    one = float(panther.mcu(CONFIG).area)
+    assert float(report["dense"]["mvm"].area) == pytest.approx(one, rel=1e-6)
+    assert float(report["idle"].area) == pytest.approx(one, rel=1e-6)
+    assert float(report["idle"].energy) == 0.0  # leakage is not modelled
+    v3 = panther.Config(variant=3)  # no operand buffer: storage() counts the MCU slots alone
+    both = float(hj.total(panther.storage(v3, network)).area)
+    assert both == pytest.approx(2 * float(panther.mcu(v3).area), rel=1e-6)
+
+
+def _assert_rows_close(actual, expected, names, rtol=1e-5):
+    for name in names:
+        for field in ("energy", "latency", "area", "ops"):
+            got, want = (float(getattr(hj.total(r[name]), field)) for r in (actual, expected))
+            assert got == pytest.approx(want, rel=rtol, abs=1e-30), (name, field)
+
+
+def test_full_occupancy_and_the_config_slicing_per_layer_change_nothing():
+    n = len(MLP)
+    knobs = system.LayerKnobs(occupancy=np.ones(n), slice_bits=np.tile(CONFIG.slice_bits, (n, 1)))
+    for fn in (
+        lambda layers: panther.training_step(CONFIG, MLP, 8.0, "minibatch", layers=layers),
+        lambda layers: panther.storage(CONFIG, MLP, 8.0, layers=layers),
+    ):
+        _assert_rows_close(fn(knobs), fn(None), [*FC_LAYERS[MLP.name], "idle"])
+    base = panther.baseline_step("mvm", CONFIG, MLP, layers=system.LayerKnobs(occupancy=np.ones(n)))
+    _assert_rows_close(base, panther.baseline_step("mvm", CONFIG, MLP), [*FC_LAYERS[MLP.name], "idle"])
+
+
+def test_occupancy_skips_empty_blocks():
+    """Empty crossbar blocks are neither programmed, read, updated nor allocated: the MCU work
+    and area of a layer scale with its occupancy; its vectors (and so its time) do not."""
+    occupancy = np.asarray([1.0, 0.5, 1.0, 0.25])
+    plain = panther.training_step(CONFIG, MLP)
+    sparse = panther.training_step(CONFIG, MLP, layers=system.LayerKnobs(occupancy=occupancy))
+    for name, share in zip(FC_LAYERS[MLP.name], occupancy, strict=True):
+        for entry in ("mvm", "mtvm", "opa", "carry"):
+            assert float(sparse[name][entry].energy) == pytest.approx(
+                share * float(plain[name][entry].energy)
+            )
+        assert float(sparse[name]["mvm"].area) == pytest.approx(share * float(plain[name]["mvm"].area))
+        assert float(sparse[name]["mvm"].latency) == pytest.approx(float(plain[name]["mvm"].latency))
+    assert float(hj.total(sparse).energy) < float(hj.total(plain).energy)
+    base = panther.baseline_step("mvm", CONFIG, MLP, layers=system.LayerKnobs(occupancy=occupancy))
+    plain_base = panther.baseline_step("mvm", CONFIG, MLP)
+    share = float(
+        base["dense2"]["serial_read_write"].energy / plain_base["dense2"]["serial_read_write"].energy
+    )
+    assert share == pytest.approx(0.5)
+
+
+def test_per_layer_slicing_section_5_3_4():
+    """A layer sliced as Base_mvm (16 x 2 bits) costs what the whole network sliced so costs on
+    that layer; the others keep 44466555 (zeros pad the shorter slicing)."""
+    padded = (0.0,) * 8 + panther.DEFAULT_SLICE_BITS
+    slices = np.asarray([padded, panther.BASE_SLICE_BITS, padded, padded])
+    knobs = system.LayerKnobs(slice_bits=slices)
+    mixed = panther.training_step(CONFIG, MLP, 8.0, "minibatch", layers=knobs)
+    sixteen = panther.Config(slice_bits=panther.BASE_SLICE_BITS)
+    by_base = panther.training_step(sixteen, MLP, 8.0, "minibatch")
+    by_default = panther.training_step(CONFIG, MLP, 8.0, "minibatch")
+    _assert_rows_close(mixed, by_base, ["dense2"])
+    _assert_rows_close(mixed, by_default, ["dense1", "dense3", "dense4"])
+    stored = panther.storage(CONFIG, MLP, 8.0, layers=knobs)
+    _assert_rows_close(stored, panther.storage(sixteen, MLP, 8.0), ["dense2"])
+
+
+def test_per_layer_knob_gradients_are_finite():
+    occupancy = jnp.asarray([1.0, 0.5, 0.75, 0.25])
+    slices = jnp.tile(jnp.asarray(CONFIG.slice_bits), (len(MLP), 1))
+
+    @jax.jit
+    @jax.grad
+    def grads(knobs):
+        occupancy, slices = knobs
+        layers = system.LayerKnobs(occupancy=occupancy, slice_bits=slices)
+        whole = hj.total(panther.training_step(CONFIG, MLP, 8.0, "minibatch", layers=layers))
+        return whole.energy / u.uJ + whole.area / u.mm2
+
+    d_occupancy, d_slices = grads((occupancy, slices))
+    assert np.all(np.isfinite(np.asarray(d_occupancy))) and np.all(np.asarray(d_occupancy) > 0)
+    assert np.all(np.isfinite(np.asarray(d_slices)))
+    assert float(jnp.sum(d_slices)) > 0  # wider slices need wider ADCs
+
+
+def test_config_batches_equal_separate_calls():
+    dims, intervals = [64.0, 128.0, 256.0], [256.0, 1024.0, 4096.0]
+    batch = panther.Config(mcu_dim=jnp.asarray(dims), carry_interval=jnp.asarray(intervals))
+    runs = {
+        "training_step": lambda config: panther.training_step(config, MLP, 8.0, "minibatch"),
+        "baseline_step": lambda config: panther.baseline_step("mvm", config, MLP),
+        "storage": lambda config: panther.storage(config, MLP, 8.0),
+    }
+    for name, run in runs.items():
+        whole = hj.total(run(batch))
+        assert np.shape(whole.energy) == (3,) and np.shape(whole.area) == (3,), name
+        for i, (dim, interval) in enumerate(zip(dims, intervals, strict=True)):
+            one = hj.total(run(panther.Config(mcu_dim=dim, carry_interval=interval)))
+            for field in ("energy", "latency", "area"):
+                assert float(getattr(whole, field)[i]) == pytest.approx(float(getattr(one, field)), rel=1e-5)
+
+
+def test_bad_per_layer_knobs_raise():
+    n = len(MLP)
+    with pytest.raises(ValueError, match="slice_bits"):
+        panther.baseline_step("mvm", CONFIG, MLP, layers=system.LayerKnobs(slice_bits=np.full((n, 16), 2.0)))
+    with pytest.raises(ValueError, match="slice_bits"):  # 24 bits cannot hold 32-bit weights
+        panther.training_step(CONFIG, MLP, layers=system.LayerKnobs(slice_bits=np.full((n, 6), 4.0)))
+    with pytest.raises(ValueError, match="slice_bits"):  # more bits than the device's cells hold
+        panther.training_step(CONFIG, MLP, layers=system.LayerKnobs(slice_bits=np.full((n, 5), 8.0)))
+    with pytest.raises(ValueError, match="occupancy"):
+        panther.training_step(CONFIG, MLP, layers=system.LayerKnobs(occupancy=np.ones(n + 1)))
+    with pytest.raises(ValueError, match="mode"):
+        panther.storage(CONFIG, MLP, mode="fuzzy")
