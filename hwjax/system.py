@@ -150,7 +150,7 @@ def layer_table(network) -> LayerTable:
 # ---------------------------------------------------------------------------------------------
 # Per-layer knobs
 
-#: Per-layer knobs every model accepts, with their ranges (beyond the model's own Config ranges).
+#: Per-layer knobs of the crossbar models (each model lists its own as ``LAYER_KNOBS``).
 LAYER_KNOBS = ("weight_bits", "bits_per_cell", "input_bits", "adc_bits", "replication", "occupancy")
 
 
@@ -223,17 +223,47 @@ def check_layer_knobs(knobs: LayerKnobs | None, table: LayerTable, allowed=None)
     return knobs
 
 
+#: The bit knobs a Config holds under the same names (:func:`layer_config`'s default).
+BIT_KNOBS = {name: name for name in ("weight_bits", "bits_per_cell", "input_bits", "adc_bits")}
+
+
+def layer_config(config, knobs: LayerKnobs, fields=BIT_KNOBS, column: bool = False):
+    """``config`` with per-layer knobs as its leaves, so that the model's unit costs come per
+    layer (every component formula broadcasts).
+
+    ``fields`` maps a knob to the Config field it sets; ``slice_bits`` sets ``weight_bits`` (their
+    sum) and ``bits_per_cell`` (the widest slice) where those are fields. ``column``: leaves
+    ``(L, 1)``, to broadcast against the ``(L, K)`` grids of the network's matrices. The Config
+    checks the values (a bad one raises naming ``layers`` and the field).
+    """
+    leaves = {
+        field: getattr(knobs, knob) for knob, field in fields.items() if getattr(knobs, knob) is not None
+    }
+    if knobs.slice_bits is not None and "weight_bits" in fields:
+        slices = jnp.asarray(knobs.slice_bits)
+        leaves.update(weight_bits=jnp.sum(slices, axis=-1), bits_per_cell=jnp.max(slices, axis=-1))
+    if not leaves:
+        return config
+    if column:
+        leaves = {name: jnp.asarray(value)[:, None] for name, value in leaves.items()}
+    try:
+        return dataclasses.replace(config, **leaves)
+    except ValueError as error:  # name the knob the user gave, not the Config field it set
+        text = str(error)
+        knob = next((k for k, f in fields.items() if text.startswith(f"{f}=")), None)
+        raise ValueError(f"layers.{knob}: {text}" if knob else f"layers: {text}") from None
+
+
 def layer_values(knobs: LayerKnobs, name: str, default):
     """Per-layer ``name``: the override ``(L,)``, or ``default`` (a Config value, broadcast)."""
     value = getattr(knobs, name)
     return default if value is None else value
 
 
-def slice_count(slice_bits, mode: str = "ste"):
+def slice_count(slice_bits):
     """Weight slices per logical array from per-layer ``slice_bits`` ``(L, S)``: the slices that
     hold bits, ``(L,)``. Exact in every mode (a slice exists or not; its width has no gradient
     through the count)."""
-    del mode
     return jnp.sum(jnp.asarray(slice_bits) > 0, axis=-1).astype(float)
 
 

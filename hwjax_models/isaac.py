@@ -638,19 +638,6 @@ def _layer_sum(table: system.LayerTable, grid):
 LAYER_KNOBS = (*system.LAYER_KNOBS, "slice_bits")
 
 
-def _layer_config(config: Config, knobs: system.LayerKnobs) -> Config:
-    """``config`` with per-layer knobs as ``(L, 1)`` leaves, so that unit costs broadcast
-    against the ``(L, K)`` grids of the network's matrices."""
-    leaves = {
-        name: getattr(knobs, name) for name in ("weight_bits", "bits_per_cell", "input_bits", "adc_bits")
-    }
-    if knobs.slice_bits is not None:
-        slices = jnp.asarray(knobs.slice_bits)
-        leaves.update(weight_bits=jnp.sum(slices, axis=-1), bits_per_cell=jnp.max(slices, axis=-1))
-    leaves = {name: jnp.asarray(value)[:, None] for name, value in leaves.items() if value is not None}
-    return dataclasses.replace(config, **leaves) if leaves else config
-
-
 def _column(x):
     """A per-layer ``(L,)`` value as ``(L, 1)``; scalars unchanged."""
     return jnp.asarray(x)[:, None] if jnp.ndim(x) else x
@@ -675,7 +662,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
     validate.check_choice("mode", mode, relax.MODES)
     table = system.layer_table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
-    h = _units(_layer_config(config, knobs), mode)
+    h = _units(system.layer_config(config, knobs, column=True), mode)
     p = _parts(h)
     c = h.c
     slices = None if knobs.slice_bits is None else _column(system.slice_count(knobs.slice_bits))

@@ -838,19 +838,6 @@ def _items(hw: _Hardware, x: _Layers) -> dict[str, Cost]:
 LAYER_KNOBS = (*system.LAYER_KNOBS, "slice_bits")
 
 
-def _layer_config(config: Config, knobs: system.LayerKnobs) -> Config:
-    """``config`` with the per-layer knobs as ``(L,)`` leaves (unit costs then come per layer)."""
-    leaves = {
-        name: getattr(knobs, name) for name in ("weight_bits", "bits_per_cell", "input_bits", "adc_bits")
-    }
-    leaves = {name: value for name, value in leaves.items() if value is not None}
-    if knobs.slice_bits is not None:
-        slices = jnp.asarray(knobs.slice_bits)
-        leaves["weight_bits"] = jnp.sum(slices, axis=-1)
-        leaves["bits_per_cell"] = jnp.max(slices, axis=-1)
-    return dataclasses.replace(config, **leaves) if leaves else config
-
-
 @system.batched
 def inference(config: Config, workload, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """Energy and latency of one inference (batch 1) of ``workload`` on a PUMA node.
@@ -903,7 +890,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
     validate.check_choice("mode", mode, relax.MODES)
     table = system.layer_table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
-    hw = _hardware(_layer_config(config, knobs), mode)
+    hw = _hardware(system.layer_config(config, knobs), mode)
     x = _layers(hw, table, knobs)
     items = _items(hw, x)
     latency = sum(cost.latency for cost in items.values())  # each layer is busy this long

@@ -311,7 +311,6 @@ def tmma(config: Config, mode: str = "ste") -> Report:
 LAYER_KNOBS = ("input_bits", "weight_bits", "adc_bits", "occupancy")
 #: Knobs :func:`turing_inference` takes per layer (Turing's ADC-free tensor cores).
 TURING_LAYER_KNOBS = ("input_bits", "weight_bits", "occupancy")
-_BITS_RANGE = _RANGES["act_bits"]
 
 
 def _table(workload) -> system.LayerTable:
@@ -321,15 +320,8 @@ def _table(workload) -> system.LayerTable:
     return system.layer_table(workload)
 
 
-def _layer_config(config: Config, knobs: system.LayerKnobs) -> Config:
-    """``config`` with the per-layer operand bits as ``(L,)`` leaves (A: ``act_bits``, B:
-    ``weight_bits``), so that the bank's and the tensor cores' unit costs come per layer."""
-    leaves = {}
-    for knob, field in (("input_bits", "act_bits"), ("weight_bits", "weight_bits")):
-        value = getattr(knobs, knob)
-        if value is not None:
-            leaves[field] = validate.check_range(f"layers.{knob}", value, *_BITS_RANGE)
-    return dataclasses.replace(config, **leaves) if leaves else config
+#: Per-layer operand bits and the Config fields they set (A: ``act_bits``, B: ``weight_bits``).
+_OPERAND_KNOBS = {"input_bits": "act_bits", "weight_bits": "weight_bits"}
 
 
 def _active_bits(config: Config, knobs: system.LayerKnobs):
@@ -433,7 +425,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
     validate.check_choice("mode", mode, relax.MODES)
     table = _table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
-    layer_config = _layer_config(config, knobs)
+    layer_config = system.layer_config(config, knobs, _OPERAND_KNOBS)
     parts, columns, stage, streams = _tmma(layer_config, mode, _active_bits(config, knobs))
     target = mapping.ArrayTarget(rows=config.dp_width, cols=columns, bits_per_cell=1.0, weight_bits=1.0)
     m = system.map_layers(table, target, False, mode, knobs.occupancy)
@@ -546,7 +538,7 @@ def turing_inference(
     validate.check_choice("mode", mode, relax.MODES)
     table = _table(workload)
     knobs = system.check_layer_knobs(layers, table, TURING_LAYER_KNOBS)
-    wmma = _turing_wmma(_layer_config(config, knobs), mode)
+    wmma = _turing_wmma(system.layer_config(config, knobs, _OPERAND_KNOBS), mode)
     m, n, k = WMMA_SHAPE
     target = mapping.ArrayTarget(rows=k, cols=n, bits_per_cell=1.0, weight_bits=1.0)
     blocks = system.map_layers(table, target, False, mode, knobs.occupancy)

@@ -62,6 +62,7 @@ ROWS = [
             ({"mac_cols": float("nan")}, "mac_cols"),
         ),
         modes=MODES,
+        native_batch=True,
     ),
     ContractRow(
         name="digital_baseline.inference_layers",

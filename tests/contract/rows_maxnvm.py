@@ -50,6 +50,7 @@ ROWS = [
             ({"network": (workloads.Dense(4, 4),)}, "workload"),
         ),
         modes=MODES,
+        native_batch=True,
     ),
     ContractRow(
         name="maxnvm.fault_model",

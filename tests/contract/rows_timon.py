@@ -74,6 +74,7 @@ ROWS = [
             ({"network": (workloads.GEMM(4, 4, 4),)}, "workload"),
         ),
         modes=MODES,
+        native_batch=True,
     ),
     ContractRow(
         name="timon.sparse_tmma",

@@ -192,27 +192,6 @@ def _close(actual, expected, rtol=1e-5):
     )
 
 
-@pytest.mark.parametrize("name", ["mlp_l4", "maxnvm_lenet5", "timon_conv2d_1"])
-def test_leaf_rows_add_up_to_the_totals(name):
-    network = workloads.get(name)
-    report = digital.inference(DEFAULT, network)
-    total = hj.total(report)
-    leaves = list(report.flat().values())
-    assert list(report) == [*(layer.name for layer in network), "idle"]
-    assert all(float(leaf.leakage) == 0.0 for leaf in leaves)  # leakage is charged as energy
-    assert float(total.leakage) == 0.0
-    assert sum(float(leaf.total_energy) for leaf in leaves) == pytest.approx(
-        float(total.total_energy), rel=1e-6
-    )
-    assert sum(float(leaf.area) for leaf in leaves) == pytest.approx(float(total.area), rel=1e-6)
-    # Layers run one after another: the latencies add up too; the idle row has none.
-    assert sum(float(leaf.latency) for leaf in leaves) == pytest.approx(float(total.latency), rel=1e-6)
-    idle = report["idle"]
-    assert float(idle.latency) == 0.0 and float(idle.area) == 0.0  # the chip is sized for the workload
-    assert float(idle.energy) >= 0.0
-    assert (float(idle.energy) > 0.0) == (len(network) > 1)  # one layer: no weights wait
-
-
 def test_leakage_is_the_sized_chip_over_the_whole_inference():
     # The chip is powered for the whole inference: the leakage rows and the idle row together are
     # the leakage power of the chip sized for MLP (1,058,816 16-bit weights; the largest layer's
@@ -239,38 +218,6 @@ def test_totals_are_those_of_the_model_before_the_runtime():
     assert float(total.total_energy) == pytest.approx(1.1198240e-4, rel=1e-5)
     assert float(total.latency) == pytest.approx(4.3551998e-5, rel=1e-6)
     assert float(total.area) == pytest.approx(2.7897373e-5, rel=1e-6)
-
-
-def test_config_batch_equals_separate_calls():
-    rows = jnp.array([64.0, 128.0, 256.0])
-    batch = digital.inference(digital.Config(mac_rows=rows), MLP)
-    assert jnp.shape(hj.total(batch).total_energy) == (3,)
-    assert all(jnp.shape(leaf) == (3,) for leaf in jax.tree_util.tree_leaves(batch))
-    separate = [digital.inference(digital.Config(mac_rows=r), MLP) for r in (64.0, 128.0, 256.0)]
-    _close(batch, jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *separate))
-    # Per-layer knobs of shape (3, L) batch the same way.
-    occupancy = jnp.array([[1.0, 1.0], [0.5, 1.0], [0.25, 0.5]])
-    batch = digital.inference(DEFAULT, MLP, layers=system.LayerKnobs(occupancy=occupancy))
-    separate = [digital.inference(DEFAULT, MLP, layers=system.LayerKnobs(occupancy=o)) for o in occupancy]
-    _close(batch, jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *separate))
-
-
-@pytest.mark.parametrize("mode", ["ste", "smooth"])
-def test_per_layer_knob_gradients_are_finite(mode):
-    def energy(knobs):
-        return hj.total(digital.inference(DEFAULT, MLP, mode, layers=knobs)).total_energy
-
-    knobs = system.LayerKnobs(
-        weight_bits=jnp.array([16.0, 8.0]),
-        input_bits=jnp.array([12.0, 16.0]),
-        replication=jnp.array([1.0, 2.0]),
-        occupancy=jnp.array([0.75, 0.5]),
-    )
-    grads = jax.jit(jax.grad(energy))(knobs)
-    for name, value in grads.given().items():
-        assert np.all(np.isfinite(np.asarray(value))), (name, value)
-    assert np.all(np.asarray(grads.occupancy) > 0)  # more blocks: more weights stored, read, multiplied
-    assert np.all(np.asarray(grads.weight_bits) > 0)
 
 
 def test_half_occupancy_halves_the_mac_and_weight_energy():

@@ -355,24 +355,6 @@ def test_idle_row_is_the_unused_capacity():
     assert float(report["idle"].energy) == 0.0
 
 
-def test_config_batches_equal_separate_calls():
-    net = network("maxnvm_lenet5")
-    sparsity, cluster_bits = [0.5, 0.8, 0.95], [4.0, 6.0, 8.0]
-    batch = mx.Config(sparsity=jnp.asarray(sparsity), cluster_bits=jnp.asarray(cluster_bits))
-    whole = mx.read_cost(batch, net)
-    report = hj.total(mx.inference(batch, net))
-    size = mx.storage_bytes(batch, net)
-    assert np.shape(whole.energy) == np.shape(report.area) == np.shape(size) == (3,)
-    for i, (s, c) in enumerate(zip(sparsity, cluster_bits, strict=True)):
-        one = mx.Config(sparsity=s, cluster_bits=c)
-        single = mx.read_cost(one, net)
-        for field in ("energy", "latency", "area"):
-            assert float(getattr(whole, field)[i]) == pytest.approx(float(getattr(single, field)), rel=1e-5)
-            assert float(getattr(report, field)[i]) == pytest.approx(float(getattr(single, field)), rel=1e-5)
-        assert float(size[i]) == pytest.approx(float(mx.storage_bytes(one, net)), rel=1e-5)
-        assert float(mx.total_cells(batch, net)[i]) == pytest.approx(float(mx.total_cells(one, net)))
-
-
 def test_no_per_layer_knobs():
     """MaxNVM takes no per-layer knob (module docstring): an empty set is the plain call, a
     block occupancy is refused by name."""

@@ -22,7 +22,6 @@ import hwjax as hj
 from hwjax import system
 from hwjax import units as u
 from hwjax import workloads as hw_workloads
-from hwjax.cost import COST_FIELDS
 from hwjax_models import timon as T
 from hwjax_models import workloads as W
 
@@ -394,13 +393,6 @@ def _assert_leaves_add_up(report):
     assert all(float(leaf.leakage) == 0.0 for leaf in leaves)
 
 
-@pytest.mark.parametrize("name", TIMON_WORKLOADS)
-def test_leaf_rows_add_up_on_the_timon_catalog(name):
-    network = W.get(name)
-    for fn in INFERENCES.values():
-        _assert_leaves_add_up(fn(T.Config(), network, "exact"))
-
-
 @pytest.mark.parametrize("design", list(INFERENCES))
 def test_leaf_rows_add_up_on_a_mixed_network_and_knobs(design):
     knobs = system.LayerKnobs(
@@ -434,56 +426,6 @@ def test_reports_have_a_row_per_layer_and_a_shared_idle_row():
     for fn in INFERENCES.values():
         pool = hj.total(fn(T.Config(), MIXED, "exact")["pool"])
         assert float(pool.total_energy) == 0.0 and float(pool.latency) == 0.0
-
-
-@pytest.mark.parametrize("design", list(INFERENCES))
-def test_config_arrays_of_shape_3_equal_three_separate_calls(design):
-    # hwjax.system.batched: Config leaves of shape (3,) (and per-layer knobs of shape (3, L))
-    # give every Report field shape (3,), equal to separate calls (rtol 1e-5: vmapped and eager
-    # float32 may round differently).
-    fn = INFERENCES[design]
-    dp, act = [32.0, 64.0, 128.0], [4.0, 8.0, 16.0]
-    occupancy = jnp.array([[1.0, 1.0, 1.0, 1.0], [0.5, 1.0, 0.25, 0.75], [0.1, 1.0, 1.0, 0.5]])
-    batch = fn(
-        T.Config(dp_width=jnp.array(dp), act_bits=jnp.array(act)),
-        MIXED,
-        "exact",
-        layers=system.LayerKnobs(occupancy=occupancy),
-    )
-    for i in range(3):
-        knobs = system.LayerKnobs(occupancy=occupancy[i])
-        single = fn(T.Config(dp_width=dp[i], act_bits=act[i]), MIXED, "exact", layers=knobs)
-        assert list(batch.flat()) == list(single.flat())
-        for path, leaf in single.flat().items():
-            for field in COST_FIELDS:
-                value = getattr(batch.flat()[path], field)
-                assert jnp.shape(value) == (3,), (path, field)
-                np.testing.assert_allclose(value[i], getattr(leaf, field), rtol=1e-5, err_msg=path)
-
-
-@pytest.mark.parametrize("mode", ["ste", "smooth"])
-def test_per_layer_knob_gradients_are_finite(mode):
-    # Every per-layer knob of both designs has a finite gradient of energy, latency and area;
-    # occupancy's is positive on every layer with matrices (fewer tiles, less energy) and 0 on
-    # the pool.
-    def cost(fn, config, knobs):
-        whole = hj.total(fn(config, MIXED, mode, layers=knobs))
-        return whole.total_energy * 1e6 + whole.latency * 1e6 + whole.area * 1e6
-
-    values = {
-        "input_bits": jnp.array([8.0, 16.0, 4.0, 12.0]),
-        "weight_bits": jnp.array([8.0, 8.0, 12.0, 16.0]),
-        "adc_bits": jnp.array([6.0, 7.0, 5.0, 4.0]),
-        "occupancy": jnp.array([0.5, 1.0, 0.25, 0.75]),
-    }
-    timon = T.Config(adc_kind="tunable_sar")
-    grads = jax.grad(lambda v: cost(T.inference, timon, system.LayerKnobs(**v)))(values)
-    turing_values = {k: values[k] for k in T.TURING_LAYER_KNOBS}
-    turing = jax.grad(lambda v: cost(T.turing_inference, T.Config(), system.LayerKnobs(**v)))(turing_values)
-    for name, grad in [*grads.items(), *(("turing " + k, g) for k, g in turing.items())]:
-        assert np.all(np.isfinite(np.asarray(grad))), name
-    for occupancy in (grads["occupancy"], turing["occupancy"]):
-        assert np.all(np.asarray(occupancy)[[0, 2, 3]] > 0) and float(occupancy[1]) == 0.0
 
 
 def test_half_occupancy_halves_the_gemm_energy():
