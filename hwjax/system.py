@@ -271,6 +271,15 @@ def slice_count(slice_bits):
 # Mapping
 
 
+def column(x):
+    """A per-layer value ``(L,)`` as a column ``(L, 1)`` that broadcasts against the ``(L, K)``
+    grids; scalars, columns and ``None`` are returned unchanged."""
+    if x is None:
+        return None
+    array = jnp.asarray(x)
+    return array[:, None] if array.ndim == 1 else x
+
+
 def map_layers(
     table: LayerTable,
     target: mapping.ArrayTarget,
@@ -285,7 +294,6 @@ def map_layers(
     scales each layer's blocks (:func:`hwjax.mapping.map_counts`); ``slices`` ``(L,)`` overrides
     the weight slices per logical array (heterogeneous slicing per layer).
     """
-    column = lambda x: x[:, None] if isinstance(x, jax.Array | np.ndarray) and x.ndim == 1 else x  # noqa: E731
     target = jax.tree_util.tree_map(column, target)
     return mapping.map_counts(
         table.rows,

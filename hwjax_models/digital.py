@@ -450,11 +450,6 @@ def _accesses(bits, width, mode: str):
     return relax.ceil(bits / width, mode=mode)
 
 
-def _column(x):
-    """A per-layer value ``(L,)`` as a column ``(L, 1)`` against the grids ``(L, K)``."""
-    return jnp.asarray(x)[..., None] if jnp.ndim(x) else x
-
-
 _TRAFFIC = ("weight_buffer", "activation_buffer", "accumulator")
 
 
@@ -467,10 +462,10 @@ def _matrices(c: Config, p: _Parts, t: system.LayerTable, k: _Knobs, mode: str) 
     weights."""
     target = ArrayTarget(c.mac_rows, c.mac_cols, 1.0, 1.0, 1.0, 1.0)
     m = system.map_layers(t, target, False, mode, k.occupancy)
-    weight_bits, input_bits = _column(k.weight_bits), _column(k.input_bits)
+    weight_bits, input_bits = system.column(k.weight_bits), system.column(k.input_bits)
     stored = t.rows * t.cols * weight_bits
-    stored = stored if k.occupancy is None else stored * _column(k.occupancy)
-    stored = stored if k.replication is None else stored * _column(k.replication)
+    stored = stored if k.occupancy is None else stored * system.column(k.occupancy)
+    stored = stored if k.replication is None else stored * system.column(k.replication)
     row_width, input_width = c.mac_cols * c.weight_bits, c.mac_rows * c.input_bits
     # Non-stationary matrices (both operands activations) read their "weights" from the
     # activation buffer instead of the weight SRAM.
@@ -485,14 +480,14 @@ def _matrices(c: Config, p: _Parts, t: system.LayerTable, k: _Knobs, mode: str) 
         rounds = relax.ceil(m.logical_arrays / _cores(c), mode=mode)
         vectors = t.vectors
     else:
-        copies = _column(k.replication)
+        copies = system.column(k.replication)
         rounds = relax.ceil(m.logical_arrays * copies / _cores(c), mode=mode)
         vectors = relax.ceil(t.vectors / copies, mode=mode)
     cycles = rounds * relax.maximum(vectors, c.mac_rows, mode=mode) + 2.0 * c.mac_rows + c.mac_cols
-    done = m.macs if k.occupancy is None else m.macs * _column(k.occupancy)
+    done = m.macs if k.occupancy is None else m.macs * system.column(k.occupancy)
     grids = {
         "macs": m.macs,
-        "mac_energy": done * _column(p.mac),
+        "mac_energy": done * system.column(p.mac),
         "weight_buffer": weights,
         "activation_buffer": weight_acts + inputs + outputs,
         "accumulator": sums * p.accumulator_access,

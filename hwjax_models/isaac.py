@@ -638,11 +638,6 @@ def _layer_sum(table: system.LayerTable, grid):
 LAYER_KNOBS = (*system.LAYER_KNOBS, "slice_bits")
 
 
-def _column(x):
-    """A per-layer ``(L,)`` value as ``(L, 1)``; scalars unchanged."""
-    return jnp.asarray(x)[:, None] if jnp.ndim(x) else x
-
-
 @system.batched
 def inference(config: Config, workload, mode: str = "ste", layers: system.LayerKnobs | None = None) -> Report:
     """Energy and latency of one batch-1 inference of ``workload`` (see the module docstring).
@@ -665,9 +660,9 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
     h = _units(system.layer_config(config, knobs, column=True), mode)
     p = _parts(h)
     c = h.c
-    slices = None if knobs.slice_bits is None else _column(system.slice_count(knobs.slice_bits))
+    slices = None if knobs.slice_bits is None else system.column(system.slice_count(knobs.slice_bits))
     m = system.map_layers(table, h.target, c.input_shuffling, mode, knobs.occupancy, slices)
-    replication = _column(system.layer_values(knobs, "replication", 1.0))
+    replication = system.column(system.layer_values(knobs, "replication", 1.0))
     written = ~table.stationary  # both operands are activations: write them into the arrays first
     mvm_energy = _layer_sum(table, m.mvms * p.mvm + written * m.physical_arrays * p.write.energy)
     writes = _layer_sum(table, written * p.write.latency)
