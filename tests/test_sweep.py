@@ -373,7 +373,9 @@ _SUBPROCESS = textwrap.dedent(
 
 
 def test_four_host_devices_give_the_single_device_results(tmp_path):
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    # The suite's compiler flags (tests/conftest.py) too, so both sides round alike.
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
+    env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS="cpu")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     proc = subprocess.run(
         [sys.executable, "-c", _SUBPROCESS, str(tmp_path / "four")],
@@ -409,7 +411,7 @@ def test_two_processes_split_the_chunks_and_merge(tmp_path):
     with socket.socket() as probe:  # a free port for the coordinator
         probe.bind(("localhost", 0))
         address = f"localhost:{probe.getsockname()[1]}"
-    env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="")
+    env = dict(os.environ, JAX_PLATFORMS="cpu")  # the suite's compiler flags, as in this process
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     command = [sys.executable, "-c", _PROCESS, address]
     pipe = {"env": env, "cwd": ROOT, "stdout": subprocess.PIPE, "text": True}

@@ -25,13 +25,25 @@ from hwjax import Cost
 
 from .rows import ROWS, ContractRow
 
-ROW_MODES = [(row, mode) for row in ROWS for mode in row.modes]
-ROW_KNOBS = [(row, knob) for row in ROWS for knob in row.knobs]
-ROW_BAD = [(row, bad) for row in ROWS for bad in row.bad_inputs]
-
 
 def _ids(case) -> str:
     return "-".join(str(part) for part in case) if isinstance(case, tuple) else str(case)
+
+
+def _on_one_worker(cases) -> list:
+    """``cases`` (rows or tuples starting with a row), each marked to run on its row's xdist
+    worker (``--dist loadgroup``), where the row's compiled functions are already cached."""
+    params = []
+    for case in cases:
+        values = case if isinstance(case, tuple) else (case,)
+        mark = pytest.mark.xdist_group(values[0].name)
+        params.append(pytest.param(*values, marks=mark, id=_ids(case)))
+    return params
+
+
+ROW_MODES = _on_one_worker([(row, mode) for row in ROWS for mode in row.modes])
+ROW_BAD = [(row, bad) for row in ROWS for bad in row.bad_inputs]
+ONE_ROW_EACH = _on_one_worker(ROWS)
 
 
 def _bind(row: ContractRow, mode):
@@ -40,15 +52,31 @@ def _bind(row: ContractRow, mode):
     return lambda knobs: row.fn(mode, **static, **knobs)
 
 
-_JITTED: dict = {}
+_COMPILED: dict = {}
+_TRACES: dict = {}
 
 
-def _jitted(row: ContractRow, mode):
-    """``jit`` of the bound row, shared by every check that evaluates it one point at a time."""
-    key = (row.name, mode)
-    if key not in _JITTED:
-        _JITTED[key] = jax.jit(_bind(row, mode))
-    return _JITTED[key]
+def _compiled(row: ContractRow, mode, x64: bool = False):
+    """``jit`` of knobs -> (value, Jacobian of the flat outputs) of the bound row.
+
+    One compiled function per (row, mode, precision) serves every check that evaluates the row
+    one point at a time (compiling dominates the suite's time); it counts its traces in
+    ``_TRACES`` so that the recompilation check needs no compile of its own.
+    """
+    key = (row.name, mode, x64)
+    if key not in _COMPILED:
+        bound, flat = _bind(row, mode), _flat_output(row, mode)
+
+        def value_and_jacobian(knobs):
+            _TRACES[key] = _TRACES.get(key, 0) + 1
+            return bound(knobs), jax.jacrev(flat)(knobs)
+
+        _COMPILED[key] = jax.jit(value_and_jacobian)
+    return _COMPILED[key]
+
+
+def _jitted_value(row: ContractRow, mode):
+    return lambda knobs: _compiled(row, mode)(knobs)[0]
 
 
 def test_row_names_are_unique():
@@ -102,33 +130,34 @@ def _knob_samples(row: ContractRow, count: int, seed: int, margin: float = 0.0) 
     return samples
 
 
-@pytest.mark.parametrize("row,mode", ROW_MODES, ids=_ids)
+@pytest.mark.parametrize("row,mode", ROW_MODES)
 def test_jit_equals_eager(row: ContractRow, mode):
     knobs = row.knob_inputs()
-    _assert_trees_close(_jitted(row, mode)(knobs), _bind(row, mode)(knobs))
+    _assert_trees_close(_jitted_value(row, mode)(knobs), _bind(row, mode)(knobs))
 
 
-@pytest.mark.parametrize("row,knob", ROW_KNOBS, ids=_ids)
-def test_vmap_over_each_knob_equals_loop(row: ContractRow, knob: str):
-    # One mode suffices: the modes differ in values and surrogate gradients, not in batching.
-    bound, jitted = _bind(row, row.default_mode), _jitted(row, row.default_mode)
-    knobs = row.knob_inputs()
-    batch = jnp.stack([s[knob] for s in _knob_samples(row, 4, seed=1)])
-    batched = jax.vmap(lambda value: bound({**knobs, knob: value}))(batch)
+@pytest.mark.parametrize("row", ONE_ROW_EACH)
+def test_vmap_over_the_knobs_equals_loop(row: ContractRow):
+    # Every knob is batched at once (one compile per row rather than one per knob): a knob that
+    # cannot be batched (Python control flow or a shape on its value, a NumPy call on it) fails
+    # here just as it would batched alone. One mode suffices: the modes differ in values and
+    # surrogate gradients, not in batching.
+    samples = _knob_samples(row, 4, seed=1)
+    batch = {name: jnp.stack([s[name] for s in samples]) for name in row.knobs}
+    batched = jax.vmap(_bind(row, row.default_mode))(batch)
     # The reference is a Python loop over single points (through the row's compiled function).
-    looped = [jitted({**knobs, knob: value}) for value in batch]
-    looped = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *looped)
-    _assert_trees_close(batched, looped)
+    looped = [_jitted_value(row, row.default_mode)(sample) for sample in samples]
+    _assert_trees_close(batched, jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *looped))
 
 
 @pytest.mark.parametrize("n", [2])  # the layer count of contract_row.TINY_NETWORK (3: tests/test_system.py)
-@pytest.mark.parametrize("row", [row for row in ROWS if row.native_batch], ids=_ids)
+@pytest.mark.parametrize("row", _on_one_worker([row for row in ROWS if row.native_batch]))
 def test_knob_arrays_give_a_batch_equal_to_separate_calls(row: ContractRow, n: int):
     # Every knob at once as an (n,) array: the model batches its Config leaves itself.
     samples = _knob_samples(row, n, seed=2)
     batch = {name: jnp.stack([s[name] for s in samples]) for name in row.knobs}
     batched = _bind(row, row.default_mode)(batch)
-    looped = [_jitted(row, row.default_mode)(sample) for sample in samples]
+    looped = [_jitted_value(row, row.default_mode)(sample) for sample in samples]
     _assert_trees_close(batched, jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *looped))
 
 
@@ -150,15 +179,20 @@ def _central_difference(flat, knobs: dict, name: str, span: float) -> np.ndarray
     return np.stack(columns, axis=-1).reshape(-1, *value.shape)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=_ids)
+@pytest.mark.parametrize("row", ONE_ROW_EACH)
 def test_gradients_match_finite_differences_in_smooth_mode(row: ContractRow):
     with jax.enable_x64(True):
-        flat = jax.jit(_flat_output(row, row.smooth_mode))
-        jacobian = jax.jit(jax.jacrev(_flat_output(row, row.smooth_mode)))
+        compiled = _compiled(row, row.smooth_mode, x64=True)
+
+        def flat(knobs):
+            return jnp.concatenate(
+                [jnp.ravel(leaf) for leaf in jax.tree_util.tree_leaves(compiled(knobs)[0])]
+            )
+
         points = [row.knob_inputs(), *_knob_samples(row, 2, seed=3, margin=0.1)]
         for knobs in points:
             knobs = {k: jnp.asarray(v, jnp.float64) for k, v in knobs.items()}
-            analytic = jacobian(knobs)
+            analytic = compiled(knobs)[1]
             output_scale = np.max(np.abs(np.asarray(flat(knobs)))) + 1e-300
             for name, (low, high) in row.knobs.items():
                 numeric = _central_difference(flat, knobs, name, high - low)
@@ -171,20 +205,15 @@ def test_gradients_match_finite_differences_in_smooth_mode(row: ContractRow):
                 )
 
 
-@pytest.mark.parametrize("row,mode", ROW_MODES, ids=_ids)
+@pytest.mark.parametrize("row,mode", ROW_MODES)
 def test_second_call_with_same_shapes_does_not_recompile(row: ContractRow, mode):
-    traces = []
-    bound = _bind(row, mode)
-
-    def counted(knobs):
-        traces.append(None)
-        return bound(knobs)
-
-    jitted = jax.jit(counted)
+    # Every check calls the shared compiled function with the same shapes and dtypes, so it is
+    # traced exactly once however many checks ran before this one in this process.
+    jitted = _compiled(row, mode)
     first, second = _knob_samples(row, 2, seed=4)
     jax.block_until_ready(jitted(first))
     jax.block_until_ready(jitted(second))
-    assert len(traces) == 1
+    assert _TRACES[(row.name, mode, False)] == 1
 
 
 @pytest.mark.parametrize("row,bad", ROW_BAD, ids=_ids)
@@ -204,24 +233,19 @@ def _knob_strategy(row: ContractRow):
         element = st.one_of(st.sampled_from([low, high]), st.floats(low, high, allow_nan=False))
         size = int(np.prod(value.shape))
         fields[name] = st.lists(element, min_size=size, max_size=size).map(
-            lambda xs, shape=value.shape: jnp.asarray(xs, jnp.float32).reshape(shape)
+            lambda xs, value=value: jnp.asarray(xs, value.dtype).reshape(value.shape)
         )
     return st.fixed_dictionaries(fields)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=_ids)
+@pytest.mark.parametrize("row", ONE_ROW_EACH)
 def test_values_and_gradients_finite_and_costs_nonnegative_over_valid_ranges(row: ContractRow):
     """In every mode: at the example, at random interior points, and fuzzed with hypothesis
     over the documented ranges, edges included."""
 
-    def value_and_jacobian(knobs, mode):
-        return _bind(row, mode)(knobs), jax.jacrev(_flat_output(row, mode))(knobs)
-
-    compiled = {mode: jax.jit(value_and_jacobian, static_argnums=1) for mode in row.modes}
-
     def check(knobs):
-        for mode, fn in compiled.items():
-            value, gradient = fn(knobs, mode)
+        for mode in row.modes:
+            value, gradient = _compiled(row, mode)(knobs)
             _assert_finite(value, f"{row.name} value in mode {mode} at {knobs}")
             _assert_finite(gradient, f"{row.name} gradient in mode {mode} at {knobs}")
             _assert_costs_nonnegative(value)
