@@ -20,7 +20,7 @@ import hwjax as hj
 from hwjax import relax
 from hwjax import units as u
 
-REFERENCE = hj.Tech(32, 0.9)
+REFERENCE = hj.DEFAULT_TECH
 
 
 def design_cost(knobs: dict) -> jax.Array:

@@ -43,6 +43,7 @@ from hwjax.cost import (
 )
 from hwjax.devices import Device
 from hwjax.tech import (
+    DEFAULT_TECH,
     Tech,
     area_factor,
     nominal_vdd,
@@ -59,6 +60,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ADC",
     "DAC",
+    "DEFAULT_TECH",
     "Cost",
     "Crossbar",
     "Device",

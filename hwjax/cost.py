@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from hwjax import validate
-from hwjax._pytree import pytree_dataclass
+from hwjax._pytree import Knob, pytree_dataclass
 from hwjax.units import TOPS, format_si, mm2
 
 COST_FIELDS = ("energy", "latency", "area", "leakage", "ops")
@@ -71,8 +71,8 @@ class Cost:
     energy: Any
     latency: Any
     area: Any
-    leakage: Any = 0.0
-    ops: Any = 0.0
+    leakage: Knob = 0.0
+    ops: Knob = 0.0
 
     def __post_init__(self):
         for name in COST_FIELDS:

@@ -1,12 +1,35 @@
-"""Memristive and charge-based memory devices for crossbars, with named, cited presets.
+"""The registry of named memory devices: crossbar cells and eNVM macros, with cited presets.
 
 A :class:`Device` holds what the array models need from a cell: its conductance window
 (``r_on``/``r_off`` plus an optional series access resistance), its read voltage and read pulse,
 the levels it supports, its memory-mode read and its program-verify write (energy and latency
 per pulse, iterations per write), its endurance and cell area in F², and the programming and
-read-noise fits (:class:`NoiseModel`) that behavioural simulation draws from.
+read-noise fits (:class:`NoiseModel`) that behavioural simulation draws from. An
+:class:`EnvmDevice` holds a device as a multi-level eNVM memory macro (MaxNVM's data).
 
-Presets (:data:`PRESETS`, looked up with :func:`device`) cite their sources field by field in
+**Registry.** This module is the one place a device is looked up by name; all names share one
+name space (:data:`NAMES`), and a name in both tables is one technology seen two ways:
+
+==========  ============================  ===============================================
+name        :func:`device` (crossbar)     :func:`envm_device` (eNVM macro)
+==========  ============================  ===============================================
+``taox``    TaOx ReRAM (Sandia, CrossSim)
+``pcm``     IBM PCM (Joshi, CrossSim)     MaxNVM Table 1's 90 nm MLC-PCM
+``sonos``   Infineon 40 nm SONOS
+``ecram``   IBM ECRAM
+``ctt``     MaxNVM's 16 nm CTT cell       MaxNVM Table 4's MLC-CTT store
+``isaac``   ISAAC's cell (Accelergy)
+``puma``    PUMA's memristor
+``rram``                                  MaxNVM Table 1's 28 nm RRAM macro
+``stt``                                   MaxNVM Table 1's 28 nm STT-MRAM macro
+==========  ============================  ===============================================
+
+Other views are derived from these records, never kept in a table of their own:
+:func:`hwjax.sim.devices.from_device` (a behavioural noise model),
+:class:`hwjax.components.memory.EnvmArray` (``technology`` names an eNVM macro) and the Sandia
+tile of ``hwjax_models.analog_tile`` (its devices read in a common window).
+
+Presets (:data:`PRESETS`, :data:`ENVM_PRESETS`) cite their sources field by field in
 comments. Tags follow ``reference/figures.md``: ``[src]`` read from the named table, ``[der]``
 computed from such values, ``[lit]`` a published value quoted from the named paper (not in the
 seed documents), ``[est]`` an order-of-magnitude engineering estimate where no source gives the
@@ -18,14 +41,15 @@ Conductances are in siemens, resistances in ohms, everything else SI (V, s, J, F
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
 from hwjax import validate
-from hwjax._pytree import pytree_dataclass, static_field
-from hwjax.units import MOhm, V, fJ, kOhm, ms, nA, nJ, nS, ns, pJ, uA, uS, us
+from hwjax._pytree import Knob, pytree_dataclass, static_field
+from hwjax.units import MOhm, V, fJ, kOhm, mm2, ms, nA, nJ, nS, ns, pJ, uA, uS, us
 
 NOISE_KINDS = ("polynomial", "saturating_current")
 
@@ -47,12 +71,15 @@ class NoiseModel:
         coefficients: fit coefficients (see ``kind``).
         unit: S (polynomial) or A (saturating_current) per fit unit.
         source: citation of the fit.
+        conductance_range: ``(g_min, g_max)`` in S over which the fit was made, or ``None``
+            where the fit belongs to a device of the registry (whose window it then uses).
     """
 
     kind: str
     coefficients: tuple[float, ...]
     unit: float
     source: str = ""
+    conductance_range: tuple[float, float] | None = None
 
     def __post_init__(self):
         validate.check_choice("kind", self.kind, NOISE_KINDS)
@@ -85,11 +112,21 @@ def noise_sigma(model: NoiseModel, conductance, v_read=0.1):
 
 
 # CrossSim fits, figures.md 5.3 [src] (sandialabs/cross-sim v3.2.0, simulator/devices/*).
+# The two RRAM fits have no device of their own here (their sources give no costs), so each carries
+# its conductance range; hwjax.sim.devices.from_fit builds a noise model over it.
 MILO_RRAM_PROGRAMMING = NoiseModel(
-    "polynomial", (-0.009107, 4.782321), uS, "RRAMMilo: Milo et al., IRPS 2021, Fig. 4; 50-225 uS"
+    "polynomial",
+    (-0.009107, 4.782321),
+    uS,
+    "RRAMMilo: Milo et al., IRPS 2021, Fig. 4; 50-225 uS",
+    (50 * uS, 225 * uS),
 )
 WAN_RRAM_PROGRAMMING = NoiseModel(
-    "polynomial", (1.536e-4, -1.167e-2, 2.374e-1, 1.053), uS, "RRAMWan: Wan et al., Nature 2022, ED Fig. 3"
+    "polynomial",
+    (1.536e-4, -1.167e-2, 2.374e-1, 1.053),
+    uS,
+    "RRAMWan: Wan et al., Nature 2022, ED Fig. 3; up to 39.26 uS (1 uS floor [est])",
+    (1 * uS, 39.26 * uS),
 )
 JOSHI_PCM_PROGRAMMING = NoiseModel(
     "polynomial", (-0.00178767, 0.07585724, 0.28638599), uS, "PCMJoshi: Joshi et al., Nat. Commun. 2020"
@@ -153,14 +190,14 @@ class Device:
     read_latency: Any
     write_energy: Any
     write_latency: Any
-    bits_per_cell: Any = 1.0
-    write_pulses: Any = 1.0
-    endurance: Any = None
-    cell_area_f2: Any = None
-    r_access: Any = 0.0
-    read_energy: Any = None
-    update_energy: Any = None
-    update_latency: Any = None
+    bits_per_cell: Knob = 1.0
+    write_pulses: Knob = 1.0
+    endurance: Knob | None = None
+    cell_area_f2: Knob | None = None
+    r_access: Knob = 0.0
+    read_energy: Knob | None = None
+    update_energy: Knob | None = None
+    update_latency: Knob | None = None
     name: str = static_field("custom")
     programming_noise: NoiseModel | None = static_field(None)
     read_noise: NoiseModel | None = static_field(None)
@@ -431,15 +468,117 @@ CTT = Device(
     source="Charge-trap transistor: MaxNVM (Pentecost et al., MICRO 2019) sections 2.2 and 7.1",
 )
 
-#: Named presets, looked up by :func:`device`.
+# ---------------------------------------------------------------------------------------------
+# Multi-level eNVM memory macros (MaxNVM): the view of :class:`hwjax.components.memory.EnvmArray`
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvmDevice:
+    """A device as a multi-level eNVM memory macro, at the node of its source chip (plain data).
+
+    The view :class:`hwjax.components.memory.EnvmArray` models: MaxNVM's macro data, not a
+    crossbar cell's electrical behaviour (:class:`Device`).
+
+    Attributes:
+        name: registry name (its key in :data:`ENVM_PRESETS`).
+        source: citation of the numbers.
+        node_nm: node of the source chip, nm.
+        cell_area: area per cell including periphery share, m² (``area_per_sqrt_cell`` adds the
+            rest so that the source macro's area is reproduced).
+        area_per_sqrt_cell: periphery area per sqrt(cell), m².
+        reference_cells: cells of the source macro (the latency anchor).
+        read_latency: read latency of the source macro, s.
+        write_latency: one program operation of ``reference_bits_per_cell``-bit cells, s.
+        reference_bits_per_cell: bits per cell at which ``write_latency`` was reported.
+        max_bits_per_cell: most bits per cell the technology demonstrates.
+        mlc3_misread: MaxNVM's adjacent-level fault rate at 3 bits per cell, or ``None``.
+    """
+
+    name: str
+    source: str
+    node_nm: float
+    cell_area: float
+    area_per_sqrt_cell: float
+    reference_cells: float
+    read_latency: float
+    write_latency: float
+    reference_bits_per_cell: float
+    max_bits_per_cell: float
+    mlc3_misread: float | None
+
+
+def _table1_device(name, source, node_nm, cell_f2, macro_cells, macro_mm2, read, write, max_bpc, misread):
+    """A MaxNVM Table 1 chip: F²-sized cells plus the periphery that completes the macro area."""
+    cell = cell_f2 * (node_nm * 1e-9) ** 2
+    periphery = (macro_mm2 * mm2 - macro_cells * cell) / math.sqrt(macro_cells)
+    return EnvmDevice(name, source, node_nm, cell, periphery, macro_cells, read, write, 1.0, max_bpc, misread)
+
+
+_MB = 2.0**20 * 8  # bits per MB (MaxNVM's MB read as MiB)
+_CTT_CELLS = 32 * _MB / 3  # MaxNVM Table 4: VGG16 on MLC-CTT, 32 MB at 3 bits per cell
+
+# eNVM macros, MaxNVM (Pentecost et al., MICRO 2019) Tables 1 and 4 [src]. Misread targets:
+# MaxNVM section 2.3 quotes MLC3 fault rates from 1e-3 to 1e-5; CTT takes the high end (section
+# 5.1: CTT stores MLC2 safely where optimistic RRAM stores MLC3).
+_ENVM = (
+    EnvmDevice(
+        "ctt",
+        "MaxNVM Table 4 (VGG16, MLC-CTT: 32 MB, 3 b/cell, 2.0 mm², 2.0 ns read; NVSim, 16 nm test "
+        "chip node), section 2.2 (program: 100 ms or more per MLC write)",
+        16.0,
+        2.0 * mm2 / _CTT_CELLS,
+        0.0,
+        _CTT_CELLS,
+        2.0 * ns,
+        100 * ms,
+        3.0,
+        3.0,
+        1e-3,
+    ),
+    _table1_device(
+        "rram", "MaxNVM Table 1 [8] (28 nm CMOS-access RRAM, 39 F², 1 Mb, 0.56 mm², 6.8 ns, "
+        "write 500 ns best case); 3 b/cell and the MLC3 level spread (1e-5) from [74]",
+        28.0, 39.0, 2.0**20, 0.56, 6.8 * ns, 500 * ns, 3.0, 1e-5,
+    ),
+    _table1_device(
+        "pcm", "MaxNVM Table 1 [13] (90 nm MLC-PCM, 25 F², 256 M cells, 120 mm², 320 ns read); "
+        "write 120 ns from [67] (40 nm PCM)",
+        90.0, 25.0, 2.0**28, 120.0, 320 * ns, 120 * ns, 2.0, None,
+    ),
+    _table1_device(
+        "stt", "MaxNVM Table 1 [19] (28 nm STT-MRAM, 75 F², 1 Mb, 0.214 mm², 2.8 ns read, 20 ns "
+        "write); MLC limited to 2 b/cell (section 2.1)",
+        28.0, 75.0, 2.0**20, 0.214, 2.8 * ns, 20 * ns, 2.0, None,
+    ),
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+
+#: Crossbar cells by name, looked up by :func:`device`.
 PRESETS: dict[str, Device] = {d.name: d for d in (TAOX, PCM, SONOS, ECRAM, CTT, ISAAC, PUMA)}
+#: eNVM memory macros by name, looked up by :func:`envm_device`.
+ENVM_PRESETS: dict[str, EnvmDevice] = {d.name: d for d in _ENVM}
+#: Every registered device name (the module docstring lists them with their views).
+NAMES: tuple[str, ...] = tuple(dict.fromkeys((*PRESETS, *ENVM_PRESETS)))
 
 
 def device(name: str) -> Device:
-    """The preset :class:`Device` called ``name`` (one of :data:`PRESETS`).
+    """The crossbar cell :class:`Device` called ``name`` (one of :data:`PRESETS`).
 
     Raises:
         ValueError: for an unknown name, listing every valid one.
     """
     validate.check_choice("device", name, tuple(PRESETS))
     return PRESETS[name]
+
+
+def envm_device(name: str) -> EnvmDevice:
+    """The eNVM memory macro :class:`EnvmDevice` called ``name`` (one of :data:`ENVM_PRESETS`).
+
+    Raises:
+        ValueError: for an unknown name, listing every valid one.
+    """
+    validate.check_choice("device", name, tuple(ENVM_PRESETS))
+    return ENVM_PRESETS[name]

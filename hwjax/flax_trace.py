@@ -66,7 +66,7 @@ def trace(model: Any, *example_inputs: Any, weights: bool = False) -> Trace:
     graphdef, state = nnx.split(model)
     leaves = jax.tree_util.tree_flatten_with_path(state)[0]
     if weights:
-        abstract = [_path_name(path) for path, leaf in leaves if isinstance(leaf, jax.ShapeDtypeStruct)]
+        abstract = [path_name(path) for path, leaf in leaves if isinstance(leaf, jax.ShapeDtypeStruct)]
         if abstract:
             raise ValueError(
                 f"layer weights need a model with arrays, but {len(abstract)} of its state leaves "
@@ -77,7 +77,7 @@ def trace(model: Any, *example_inputs: Any, weights: bool = False) -> Trace:
     except (TypeError, ValueError) as error:
         raise ValueError(f"from_flax: could not trace the model on example_input: {error}") from error
     n_state = len(leaves)
-    params = [_Value("param", (_path_name(path),), value=leaf if weights else None) for path, leaf in leaves]
+    params = [_Value("param", (path_name(path),), value=leaf if weights else None) for path, leaf in leaves]
     inputs = [_ACT] * (len(closed.jaxpr.invars) - n_state)
     tracer = _Tracer(evaluate=weights)
     tracer.walk(closed.jaxpr, _constants(closed.consts), params + inputs, 1)
@@ -165,7 +165,9 @@ _NONLINEAR = {"logistic": "sigmoid", "tanh": "tanh"}
 _WEIGHT_LEAF_NAMES = ("kernel", "weight", "w", "value")
 
 
-def _path_name(path: tuple) -> str:
+def path_name(path: tuple) -> str:
+    """The name of the parameter at ``path`` (keys or plain names): the path joined by dots,
+    trailing weight-like names dropped (``layers.0.kernel`` -> ``layers.0``), as layers are named."""
     parts = []
     for key in path:
         part = getattr(key, "key", getattr(key, "name", getattr(key, "idx", key)))
@@ -437,7 +439,9 @@ class _Tracer:
         use["vectors"] += vectors
 
     def _name(self, sources: tuple) -> str:
-        base = "+".join(sources) or "constant"
+        # A mask or layout inside the layer's own module ("layers.0.mask") names no new layer.
+        outer = [s for s in sources if not any(s.startswith(f"{t}.") for t in sources)]
+        base = "+".join(outer) or "constant"
         name, n = base, 1
         while name in self._names:
             name, n = f"{base}_{n}", n + 1

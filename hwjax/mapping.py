@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 
 MAX_CELL_BITS = 8.0  # multi-level cells beyond 8 bits are not practical (PUMA: 2-6 bits, 3.3.2)
 _MAX_OPERAND_BITS = 64.0
@@ -77,12 +77,12 @@ class ArrayTarget:
     (``dac_bits`` to ``[1, input_bits]``).
     """
 
-    rows: Any = 128.0
-    cols: Any = 128.0
-    bits_per_cell: Any = 2.0
-    weight_bits: Any = 16.0
-    input_bits: Any = 16.0
-    dac_bits: Any = 1.0
+    rows: Knob = 128.0
+    cols: Knob = 128.0
+    bits_per_cell: Knob = 2.0
+    weight_bits: Knob = 16.0
+    input_bits: Knob = 16.0
+    dac_bits: Knob = 1.0
     slice_bits: tuple | None = static_field(None)
 
     def __post_init__(self):
@@ -161,7 +161,7 @@ def weight_slices(target: ArrayTarget, mode: str = "ste"):
     (PANTHER 5.3.4), a constant.
     """
     if target.slice_bits is not None:
-        validate.check_choice("mode", mode, relax.MODES)
+        relax.check_mode(mode)
         return jnp.asarray(float(len(target.slice_bits)))
     return _count(jnp.asarray(target.weight_bits) / target.bits_per_cell, mode)
 
@@ -472,7 +472,7 @@ def block_occupancy(weights, rows: int, cols: int, mode: str = "exact", threshol
         ValueError: ``weights`` not 2-D, empty or (concrete) not finite; ``rows`` or ``cols``
             not an int >= 1; a negative ``threshold``; ``temperature`` <= 0; a bad ``mode``.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     rows, cols = _check_block_size("rows", rows), _check_block_size("cols", cols)
     w = _check_weights(weights)
     threshold = validate.check_nonnegative("threshold", threshold)
@@ -543,7 +543,7 @@ def network_occupancy(
         ValueError: a name in ``weights`` that is no layer, a matrix whose shape differs from its
             MatrixOp's ``(K, N)``, and :func:`block_occupancy`'s errors.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     rows, cols = _check_block_size("rows", rows), _check_block_size("cols", cols)
     layers = tuple(network)
     unknown = sorted(set(weights) - {layer.name for layer in layers})

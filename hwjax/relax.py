@@ -10,6 +10,9 @@ co-design needs their gradients. Each function here takes ``mode``:
 * ``"smooth"``: a continuous relaxation whose forward value and gradient agree, for
   exploration and gradient descent; its temperature is documented on each function.
 
+:func:`check_mode` is the one check of a ``mode`` argument, here and in every component and
+model that takes one.
+
 Temperatures of ``max``, ``maximum`` and ``clip`` are in the units of their arguments. When
 left as ``None`` they are *relative*: a fraction :data:`RELATIVE_TEMPERATURE` of the
 arguments' root-mean-square (or of the clip width), so the relaxation is scale-invariant and
@@ -24,12 +27,18 @@ import numpy as np
 
 from hwjax import validate
 
+#: Relaxation modes every ``mode`` argument in hwjax and hwjax_models accepts.
 MODES = ("exact", "ste", "smooth")
 #: Fraction of the arguments' scale used as smoothing temperature when none is given.
 RELATIVE_TEMPERATURE = 0.05
 
 
-def _check_mode(mode: str) -> str:
+def check_mode(mode: str) -> str:
+    """Return ``mode`` if it is one of :data:`MODES`.
+
+    Raises:
+        ValueError: naming ``mode``, the value and the allowed modes (also for a traced value).
+    """
     return validate.check_choice("mode", mode, MODES)
 
 
@@ -67,7 +76,7 @@ def _staircase(x: jax.Array, temperature) -> jax.Array:
 
 
 def _rounding(x, mode: str, temperature, exact_fn) -> jax.Array:
-    _check_mode(mode)
+    check_mode(mode)
     _check_temperature(temperature)
     x = _as_float(x)
     if mode == "exact":
@@ -129,7 +138,7 @@ def clip(x, low, high, mode: str = "ste", temperature: float | None = None) -> j
     Returns:
         Array of the broadcast shape.
     """
-    _check_mode(mode)
+    check_mode(mode)
     _check_temperature(temperature)
     if not validate.is_traced((low, high)) and np.any(np.asarray(low) >= np.asarray(high)):
         raise ValueError(f"clip needs low < high; got low={low!r}, high={high!r}")
@@ -174,7 +183,7 @@ def max(x, axis=None, mode: str = "ste", temperature: float | None = None) -> ja
     Returns:
         Array with ``axis`` reduced.
     """
-    _check_mode(mode)
+    check_mode(mode)
     _check_temperature(temperature)
     x = _as_float(x)
     exact = jnp.max(x, axis=axis)
@@ -207,7 +216,7 @@ def choice(logits, candidates, mode: str = "ste", temperature: float = 1.0) -> j
     Returns:
         Array ``(...)`` of picked (or expected) candidate values.
     """
-    _check_mode(mode)
+    check_mode(mode)
     validate.check_positive("temperature", temperature)
     candidates = jnp.asarray(candidates, dtype=float)
     logits = _as_float(logits, "logits")

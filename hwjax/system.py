@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hwjax import mapping, relax, validate, workloads
-from hwjax._pytree import pytree_dataclass
+from hwjax._pytree import Knob, pytree_dataclass
 from hwjax.cost import COST_FIELDS, Cost, Report, unchecked
 
 # ---------------------------------------------------------------------------------------------
@@ -171,13 +171,13 @@ class LayerKnobs:
             (heterogeneous slicing per layer, PANTHER 5.3.4); a layer's weight bits are their sum.
     """
 
-    weight_bits: Any = None
-    bits_per_cell: Any = None
-    input_bits: Any = None
-    adc_bits: Any = None
-    replication: Any = None
-    occupancy: Any = None
-    slice_bits: Any = None
+    weight_bits: Knob | None = None
+    bits_per_cell: Knob | None = None
+    input_bits: Knob | None = None
+    adc_bits: Knob | None = None
+    replication: Knob | None = None
+    occupancy: Knob | None = None
+    slice_bits: Knob | None = None
 
     def __post_init__(self):
         if self.replication is not None:

@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
 
 import numpy as np
 
 from hwjax import validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 
 FLAVORS = ("HP", "LP")
 #: Table nodes in nm, largest first. Nodes from 65 nm up have one (bulk) row for both flavours.
@@ -187,9 +186,9 @@ class Tech:
     """
 
     node_nm: float = static_field()
-    vdd: Any = None
+    vdd: Knob | None = None
     flavor: str = static_field("HP")
-    temperature_k: Any = 300.0
+    temperature_k: Knob = 300.0
 
     def __post_init__(self):
         validate.check_choice("flavor", self.flavor, FLAVORS)
@@ -217,6 +216,13 @@ class Tech:
     def nominal_vdd(self) -> float:
         """Nominal supply of this node and flavour, V."""
         return nominal_vdd(self.node_nm, self.flavor)
+
+
+#: hwjax's default technology: 32 nm HP at its nominal 0.9 V, the node of the PUMA simulator's and
+#: ISAAC's published numbers (figures.md 1 and 2). Every component and model that takes a ``tech``
+#: defaults to it unless its source is at another node, and the calibrations from those sources
+#: are anchored at it.
+DEFAULT_TECH = Tech(32, 0.9, "HP")
 
 
 def check_tech(tech, name: str = "tech") -> Tech:

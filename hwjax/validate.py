@@ -125,7 +125,15 @@ def _clamp(value: Any, low: float | None, high: float | None, low_open: bool, hi
             low = _inside(low, value.dtype, +1)
         if high is not None and high_open:
             high = _inside(high, value.dtype, -1)
-    return jnp.clip(value, low, high)
+    # Inside the closed range (bounds included) the value passes with gradient 1: ``jnp.clip``
+    # would split the gradient at a bound (a tie of max/min), halving it for a knob sitting
+    # exactly on its limit, e.g. a full layer's occupancy of 1.
+    inside = jnp.ones(value.shape, bool)
+    if low is not None:
+        inside = inside & (value >= low)
+    if high is not None:
+        inside = inside & (value <= high)
+    return jnp.where(inside, value, jnp.clip(value, low, high))
 
 
 def check_static_int(name: str, value: Any, low: int, high: int, context: str = "") -> int:

@@ -34,7 +34,7 @@ import numbers
 from collections.abc import Iterator
 from typing import Any
 
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 VECTOR_KINDS = ("relu", "sigmoid", "tanh", "add", "mul", "max", "softmax", "copy")
@@ -702,8 +702,8 @@ def occupancy_from_flax(
     rows: int,
     cols: int,
     mode: str = "exact",
-    threshold: Any = 0.0,
-    temperature: Any = None,
+    threshold: Knob = 0.0,
+    temperature: Knob | None = None,
     name: str = "model",
 ) -> tuple[Network, Any]:
     """The workload of a Flax NNX model and each layer's crossbar block occupancy.

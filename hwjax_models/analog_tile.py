@@ -26,8 +26,8 @@ node and ``adc_rate``). The MVM is the same with rows and columns swapped
 All DACs use the ``"isaac"`` law (eq. 5.5, a scaled inverter driver) and convert once per cycle.
 Integrator op-amps and the tile's digital core (activation, buffers) are not modelled.
 
-**Devices** (:data:`DEVICES`, built from :mod:`hwjax.devices` presets ``taox``, ``ecram``,
-``sonos`` and the Sandia table):
+**Devices** (:func:`sandia_device`: the registry devices of :mod:`hwjax.devices` that the Sandia
+table covers, ``taox`` (its ReRAM), ``ecram`` and ``sonos``, read as the tile reads them):
 
 * *read pulse*: the presets' (the table's VMM array latency / 8 input bits, [der]); so the
   analog VMM, MVM and OPU latencies are inputs, reproduced by construction (plus the ADC's
@@ -97,12 +97,13 @@ The tolerances are the issue's (a factor 1.5 for the Sandia table, 2 for Marinel
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import devices, validate
+from hwjax import Knob, devices, relax, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory
@@ -111,11 +112,8 @@ from hwjax.tech import Tech, check_tech
 
 #: Marinella's "state of the art 14/16 nm PDK" (abstract); hwjax's 14 nm HP row, nominal 0.8 V.
 TILE_TECH = Tech(14)
-#: Device names of the Sandia table (static ``Config.device``).
-DEVICE_NAMES = ("reram", "ecram", "sonos")
-_PRESETS = {"reram": "taox", "ecram": "ecram", "sonos": "sonos"}
-#: Sandia table, "Energy/Op" of the 8-bit outer-product update, J per cell update [src].
-SANDIA_OPU_ENERGY = {"reram": 2.1 * u.fJ, "ecram": 0.2 * u.fJ, "sonos": 68.2 * u.fJ}
+#: The registry devices of the Sandia table (static ``Config.device``; its ReRAM is ``taox``).
+DEVICE_NAMES = ("taox", "ecram", "sonos")
 #: Bits of the Sandia table's kernels (8-bit VMM, MVM and OPU).
 SANDIA_BITS = 8.0
 #: Fraction of row-input bits that are 1 in an OPU (uniform data).
@@ -125,7 +123,7 @@ _READ_R_ON = devices.TAOX.r_on
 _READ_VOLTAGE = 0.1 * u.V
 # [est] cell areas the presets lack (for the tile's area only): a three-terminal ECRAM and a
 # SONOS (NOR-flash-like) cell take about a transistor's footprint.
-_CELL_AREA_F2 = {"reram": devices.TAOX.cell_area_f2, "ecram": 12.0, "sonos": 10.0}
+_CELL_AREA_F2 = {"ecram": 12.0, "sonos": 10.0}
 #: SRAM lanes (see the module docstring).
 SRAM_LANES = 512.0
 _MAX_ACCESS_BITS = 8192.0  # widest access of hwjax.components.memory.Memory
@@ -152,24 +150,28 @@ def _opu_pulse_equivalents(bits: float, row_activity: float) -> float:
     return bits * row_activity * float(crossbar.uniform_activity(bits))
 
 
-def _sandia_device(name: str) -> devices.Device:
-    """The preset read in the common window, with the per-pulse update energy of the table."""
-    preset = devices.device(_PRESETS[name])
+@functools.cache
+def sandia_device(name: str) -> devices.Device:
+    """The registry device ``name`` (one of :data:`DEVICE_NAMES`) as the tile reads it.
+
+    Read in the common window, with the per-pulse update energy of the table: the registry's
+    ``write_energy`` of these three devices is the Sandia table's "Energy/Op" of the 8-bit OPU,
+    J per cell update [src], which takes :func:`_opu_pulse_equivalents` full pulses.
+    """
+    validate.check_choice("device", name, DEVICE_NAMES)
+    preset = devices.device(name)
     on_off = preset.r_off / preset.r_on  # the device's own ratio (access resistance 0 in all three)
-    pulse = SANDIA_OPU_ENERGY[name] / _opu_pulse_equivalents(SANDIA_BITS, OPU_ROW_ACTIVITY)
+    pulse = preset.write_energy / _opu_pulse_equivalents(SANDIA_BITS, OPU_ROW_ACTIVITY)
     return dataclasses.replace(
         preset,
         r_on=_READ_R_ON,
         r_off=_READ_R_ON * on_off,
         v_read=_READ_VOLTAGE,
         update_energy=pulse,
-        cell_area_f2=_CELL_AREA_F2[name],
+        cell_area_f2=_CELL_AREA_F2.get(name, preset.cell_area_f2),
         name=f"sandia_{name}",
     )
 
-
-#: The tile's devices (see the module docstring).
-DEVICES = {name: _sandia_device(name) for name in DEVICE_NAMES}
 
 #: Binary TaOx cells used as a digital memory (see the module docstring).
 DIGITAL_RERAM = dataclasses.replace(
@@ -195,19 +197,20 @@ class Config:
         mean_state: mean programmed conductance, fraction of the window, in [0, 1] (0.5).
         row_activity: fraction of OPU row bits that are 1, in [0, 1] (0.5).
         tech: technology (14 nm HP, 0.8 V).
-        device: ``"reram"``, ``"ecram"`` or ``"sonos"`` (static; :data:`DEVICES`).
+        device: a registry device of the Sandia table, ``"taox"`` (its ReRAM), ``"ecram"`` or
+            ``"sonos"`` (static; :func:`sandia_device`).
     """
 
-    rows: Any = 1024.0
-    cols: Any = 1024.0
-    input_bits: Any = SANDIA_BITS
-    adc_bits: Any = SANDIA_BITS
-    column_bits: Any = SANDIA_BITS
-    adc_rate: Any = 1e8
-    mean_state: Any = 0.5
-    row_activity: Any = OPU_ROW_ACTIVITY
+    rows: Knob = 1024.0
+    cols: Knob = 1024.0
+    input_bits: Knob = SANDIA_BITS
+    adc_bits: Knob = SANDIA_BITS
+    column_bits: Knob = SANDIA_BITS
+    adc_rate: Knob = 1e8
+    mean_state: Knob = 0.5
+    row_activity: Knob = OPU_ROW_ACTIVITY
     tech: Tech = TILE_TECH
-    device: str = static_field("reram")
+    device: str = static_field("taox")
 
     def __post_init__(self):
         validate.check_choice("device", self.device, DEVICE_NAMES)
@@ -228,11 +231,11 @@ class SramConfig:
         tech: technology (14 nm HP).
     """
 
-    rows: Any = 1024.0
-    cols: Any = 1024.0
-    weight_bits: Any = SANDIA_BITS
-    input_bits: Any = SANDIA_BITS
-    lanes: Any = SRAM_LANES
+    rows: Knob = 1024.0
+    cols: Knob = 1024.0
+    weight_bits: Knob = SANDIA_BITS
+    input_bits: Knob = SANDIA_BITS
+    lanes: Knob = SRAM_LANES
     tech: Tech = TILE_TECH
 
     def __post_init__(self):
@@ -263,10 +266,6 @@ class SramConfig:
 # Helpers
 
 
-def _check_mode(mode: str) -> str:
-    return validate.check_choice("mode", mode, ("exact", "ste", "smooth"))
-
-
 def _strip_ops(cost: Cost) -> Cost:
     return unchecked(cost.energy, cost.latency, cost.area, cost.leakage)
 
@@ -288,8 +287,8 @@ def _serial_report(items: dict, macs) -> Report:
 
 
 def device(config: Config) -> devices.Device:
-    """The tile's :class:`~hwjax.devices.Device` (:data:`DEVICES`)."""
-    return DEVICES[config.device]
+    """The tile's :class:`~hwjax.devices.Device` (:func:`sandia_device`)."""
+    return sandia_device(config.device)
 
 
 def _crossbar(config: Config) -> crossbar.Crossbar:
@@ -309,7 +308,7 @@ def _adc(config: Config) -> adc.ADC:
 
 
 def _matrix_vector(config: Config, transposed: bool, mode: str) -> Report:
-    _check_mode(mode)
+    relax.check_mode(mode)
     xb = _crossbar(config)
     n_in, n_out = (config.cols, config.rows) if transposed else (config.rows, config.cols)
     array = (crossbar.mtvm if transposed else crossbar.mvm)(xb, config.input_bits, 1.0, mode=mode)
@@ -365,7 +364,7 @@ def opu_report(config: Config, mode: str = "ste") -> Report:
     Rows: ``input_bits`` 1-bit pulse-width cycles; columns: ``column_bits``-bit amplitudes held
     for each row pulse; one update pulse per cycle (the device's update pulse and duration).
     """
-    _check_mode(mode)
+    relax.check_mode(mode)
     dev = device(config)
     slot = dev.pulse_update_latency
     array = crossbar.opa(
@@ -426,7 +425,7 @@ def _sram_macs(config: SramConfig, count) -> Cost:
 
 def _sram_items(config: SramConfig, mode: str) -> dict[str, dict[str, Cost]]:
     """Every kernel's items, sharing what the kernels share (the row reads and the MACs)."""
-    _check_mode(mode)
+    relax.check_mode(mode)
     bits = config.rows * config.cols * config.weight_bits
     macs = _sram_macs(config, config.rows * config.cols)
     rows_port = _sram(config, config.lanes * config.weight_bits)
@@ -496,7 +495,7 @@ def _sense(config: Config, cells) -> Cost:
 
 def _digital_reram_items(config: Config, mode: str) -> dict[str, dict[str, Cost]]:
     """Every kernel's items on the digital ReRAM block, the shared reads computed once."""
-    _check_mode(mode)
+    relax.check_mode(mode)
     xb = _digital_crossbar(config)
     macs = config.rows * config.cols
     read = {

@@ -333,7 +333,7 @@ def evaluate(
         the model's Report (energies J, latencies s, areas m², leakage W, ops).
     """
     arch = get(arch)
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return arch.cost(config(arch, knobs), resolve_workload(arch, workload), mode)
 
 

@@ -75,16 +75,14 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import relax, system, validate
+from hwjax import Knob, relax, system, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import digital, memory
 from hwjax.cost import Cost, Report, replicate, total, unchecked
 from hwjax.mapping import ArrayTarget
-from hwjax.tech import Tech, check_tech
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech
 
-#: PUMA's technology (dissertation Table 3.5: 32 nm; simulator vdd 0.9 V).
-PUMA_TECH = Tech(32, 0.9)
 #: Operations per MAC (multiply and add counted separately, dissertation Table 3.8).
 OPS_PER_MAC = 2.0
 #: Weight capacity of one PUMA/PANTHER node, bytes (PANTHER Table 5.3: 72.4 MB on-chip memory):
@@ -136,20 +134,20 @@ class Config:
     clamped.
     """
 
-    mac_rows: Any = 128.0
-    mac_cols: Any = 128.0
-    cores_per_tile: Any = 1.0
-    tiles: Any = 1.0
-    clock_hz: Any = 1.0 * u.GHz
-    weight_bits: Any = 16.0
-    input_bits: Any = 16.0
-    accumulator_bits: Any = 32.0
-    weight_buffer_bytes: Any = PUMA_NODE_WEIGHT_BYTES
-    activation_buffer_bytes: Any = 24.0 * 2**20
-    accumulator_bytes: Any = 4.0 * 2**20
-    sram_bank_bytes: Any = 65536.0
-    vfu_width: Any = 128.0
-    tech: Tech = PUMA_TECH
+    mac_rows: Knob = 128.0
+    mac_cols: Knob = 128.0
+    cores_per_tile: Knob = 1.0
+    tiles: Knob = 1.0
+    clock_hz: Knob = 1.0 * u.GHz
+    weight_bits: Knob = 16.0
+    input_bits: Knob = 16.0
+    accumulator_bits: Knob = 32.0
+    weight_buffer_bytes: Knob = PUMA_NODE_WEIGHT_BYTES
+    activation_buffer_bytes: Knob = 24.0 * 2**20
+    accumulator_bytes: Knob = 4.0 * 2**20
+    sram_bank_bytes: Knob = 65536.0
+    vfu_width: Knob = 128.0
+    tech: Tech = DEFAULT_TECH  # PUMA's: dissertation Table 3.5, 32 nm; simulator vdd 0.9 V
     name: str = static_field("base_digital")
 
     def __post_init__(self):
@@ -251,7 +249,7 @@ def core(config: Config, mode: str = "ste") -> Report:
         Report (parallel): ``mac_array`` (every MAC busy), ``weight_buffer`` (one row of weights
         loaded); energy J per cycle, latency one cycle s, area m², leakage W.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _core(config, _memories(config), loading=True)
 
 
@@ -275,7 +273,7 @@ def tile(config: Config, mode: str = "ste") -> Report:
         Report (parallel): ``core`` (x ``cores_per_tile``), ``activation_buffer``,
         ``accumulator``, ``vfu``.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _tile(config, mode, _memories(config), loading=True)
 
 
@@ -291,7 +289,7 @@ def chip(config: Config, mode: str = "ste") -> Report:
         ``Report({"node": Report({"tile": <tile x tiles>}, "parallel")}, "parallel")``; no
         network entries (the model stays on chip, module doc).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _chip(config, mode, _memories(config))
 
 
@@ -302,7 +300,7 @@ def peak(config: Config, mode: str = "ste") -> Cost:
         Cost: ``ops`` 2 x MACs per cycle, ``latency`` one cycle (s), ``energy`` the full-activity
         energy less weight loads (J), node ``area`` (m²) and ``leakage`` (W).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     c = config
     busy = total(_chip(c, mode, _memories(c), loading=False))
     ops = OPS_PER_MAC * c.mac_rows * c.mac_cols * _cores(c)
@@ -581,7 +579,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
         "activation_buffer", "accumulator"}), "leakage"}, "serial"), ..., "idle": Cost},
         "serial")``: energies J, latencies s (layers in sequence), areas m², leakage 0.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     table = system.layer_table(workload)
     knobs = _knobs(config, system.check_layer_knobs(layers, table, LAYER_KNOBS))
     work = _work(table)

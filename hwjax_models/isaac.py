@@ -121,17 +121,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import relax, system, validate
+from hwjax import Knob, relax, system, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory, noc
 from hwjax.cost import Cost, Report, replicate, total, unchecked
 from hwjax.devices import device as device_preset
 from hwjax.mapping import ArrayTarget, input_cycles, weight_slices
-from hwjax.tech import Tech, check_tech
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech
 
-#: ISAAC's technology (figures.md 2: 32 nm; the PUMA/ISAAC constants' vdd 0.9 V).
-ISAAC_TECH = Tech(32, 0.9)
 #: Largest bits per cell accepted (ISAAC's cell stores 2; above that is a what-if, see Config).
 MAX_CELL_BITS = 4.0
 #: Operations per MAC (multiply and add counted separately, dissertation Table 3.8).
@@ -213,31 +211,31 @@ class Config:
     clamped into range.
     """
 
-    array_dim: Any = 128.0
-    arrays_per_core: Any = 8.0
-    cores_per_tile: Any = 12.0
-    tiles: Any = 168.0
-    bits_per_cell: Any = 2.0
-    weight_bits: Any = 16.0
-    input_bits: Any = 16.0
-    dac_bits: Any = 1.0
-    adc_bits: Any = 8.0
-    adcs_per_core: Any = 8.0
-    shift_adds_per_core: Any = 4.0
-    crossbar_cycle: Any = 100 * u.ns
-    clock_hz: Any = 1.2 * u.GHz
-    edram_bytes: Any = 65536.0
-    edram_banks: Any = 2.0
-    edram_width_bits: Any = 256.0
-    bus_wires: Any = 384.0
-    router_ports: Any = 8.0
-    flit_bits: Any = 32.0
-    tiles_per_router: Any = 4.0
-    router_clock_hz: Any = 1.0 * u.GHz
-    sigmoid_units: Any = 2.0
-    max_pool_width: Any = 8.0
-    ht_links: Any = 4.0
-    tech: Tech = ISAAC_TECH
+    array_dim: Knob = 128.0
+    arrays_per_core: Knob = 8.0
+    cores_per_tile: Knob = 12.0
+    tiles: Knob = 168.0
+    bits_per_cell: Knob = 2.0
+    weight_bits: Knob = 16.0
+    input_bits: Knob = 16.0
+    dac_bits: Knob = 1.0
+    adc_bits: Knob = 8.0
+    adcs_per_core: Knob = 8.0
+    shift_adds_per_core: Knob = 4.0
+    crossbar_cycle: Knob = 100 * u.ns
+    clock_hz: Knob = 1.2 * u.GHz
+    edram_bytes: Knob = 65536.0
+    edram_banks: Knob = 2.0
+    edram_width_bits: Knob = 256.0
+    bus_wires: Knob = 384.0
+    router_ports: Knob = 8.0
+    flit_bits: Knob = 32.0
+    tiles_per_router: Knob = 4.0
+    router_clock_hz: Knob = 1.0 * u.GHz
+    sigmoid_units: Knob = 2.0
+    max_pool_width: Knob = 8.0
+    ht_links: Knob = 4.0
+    tech: Tech = DEFAULT_TECH  # figures.md 2: 32 nm; the PUMA/ISAAC constants' vdd 0.9 V
     device: str = static_field("isaac")
     input_shuffling: bool = static_field(False)
     pipelined: bool = static_field(True)
@@ -337,7 +335,7 @@ class _Units:
 
 
 def _units(c: Config, mode: str) -> _Units:
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     period = 1.0 / c.clock_hz
     target = _array_target(c)
     slices, cycles = weight_slices(target, mode), input_cycles(target, mode)
@@ -654,7 +652,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
         latencies s (the serial total is the pipelined latency), areas m² of the hardware each
         layer occupies and, in ``idle``, of the allocated tiles' empty slots; ops = 2 x MACs.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     table = system.layer_table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
     h = _units(system.layer_config(config, knobs, column=True), mode)

@@ -134,7 +134,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from hwjax import relax, system, validate
+from hwjax import Knob, devices, relax, system, validate
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import memory
 from hwjax.cost import Cost, Report, total, unchecked
@@ -198,7 +198,7 @@ def _preset_sigma(technology: str) -> float:
 
 
 def _device_max_bits(technology: str) -> float:
-    return memory.ENVM_DEVICES[technology].max_bits_per_cell
+    return devices.envm_device(technology).max_bits_per_cell
 
 
 @pytree_dataclass
@@ -229,17 +229,17 @@ class Config:
         index_sync: IdxSync counters (static; ``"bitmask"`` only).
     """
 
-    weight_bits: Any = 16.0
-    cluster_bits: Any = 6.0
-    sparsity: Any = 0.811
-    index_bits: Any = 4.0
-    value_bits_per_cell: Any = 2.0
-    index_bits_per_cell: Any = 3.0
-    mask_bits_per_cell: Any = 1.0
-    width_bits: Any = 128.0
-    level_sigma: Any = None
-    sense_sigma: Any = 0.0
-    tech: Any = None
+    weight_bits: Knob = 16.0
+    cluster_bits: Knob = 6.0
+    sparsity: Knob = 0.811
+    index_bits: Knob = 4.0
+    value_bits_per_cell: Knob = 2.0
+    index_bits_per_cell: Knob = 3.0
+    mask_bits_per_cell: Knob = 1.0
+    width_bits: Knob = 128.0
+    level_sigma: Knob | None = None
+    sense_sigma: Knob = 0.0
+    tech: Knob | None = None
     technology: str = static_field("ctt")
     encoding: str = static_field("csr")
     ecc: bool = static_field(True)
@@ -253,7 +253,7 @@ class Config:
         if self.index_sync and self.encoding != "bitmask":
             raise ValueError(f"index_sync=True needs encoding 'bitmask'; got encoding={self.encoding!r}")
         if self.tech is None:
-            object.__setattr__(self, "tech", Tech(memory.ENVM_DEVICES[self.technology].node_nm))
+            object.__setattr__(self, "tech", Tech(devices.envm_device(self.technology).node_nm))
         check_tech(self.tech)
         if self.level_sigma is None:
             object.__setattr__(self, "level_sigma", _preset_sigma(self.technology))
@@ -322,7 +322,7 @@ def max_bits_per_cell(config: Config, tolerated_fault_rate, mode: str = "ste"):
     Returns:
         Bits per cell (array, the broadcast shape of ``tolerated_fault_rate`` and the spreads).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     rate = validate.check_range("tolerated_fault_rate", tolerated_fault_rate, memory.PROBABILITY_FLOOR, 0.1)
     top = _device_max_bits(config.technology)
     candidates = jnp.arange(2.0, top + 1.0)  # every MLC option, on a trailing axis
@@ -472,7 +472,7 @@ def encoded_bits(
     ``bitmask``, ``sync_counter``, ``parity`` as the encoding has them), each an array with one
     entry per stored matrix (:func:`layer_names`). Config leaves of shape ``(n,)`` give arrays
     ``(n, M)``; ``layers`` takes no knob (module docstring)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     stored = _matrices(network)
     _check_layers(layers, network)
     k, n = stored.k, stored.n
@@ -571,7 +571,7 @@ def storage(config: Config, network, mode: str = "ste", layers: system.LayerKnob
         ``Report({layer name: Report({structure: Cost}, "serial"), ..., "idle": Cost},
         "serial")``.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     stored = _matrices(network)
     encoding = encode(config, network, mode, layers=layers)
     cells = sum(jnp.sum(c) for c in encoding["cells"].values())

@@ -105,16 +105,14 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import mapping, relax, system, validate
+from hwjax import Knob, mapping, relax, system, validate
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory
 from hwjax.cost import COST_FIELDS, Cost, Report, replicate, total, unchecked
 from hwjax.devices import device as device_preset
-from hwjax.tech import Tech, check_tech
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech
 from hwjax_models import puma
 
-#: PANTHER's node and supply (Table 5.3: 32 nm, 1 GHz; PUMA's 0.9 V).
-PANTHER_TECH = puma.PUMA_TECH
 #: Crossbar read cycle (PUMA simulator, figures.md 1.3: 100 ns).
 CROSSBAR_CYCLE = puma.CROSSBAR_CYCLE
 #: Heterogeneous slicing used throughout section 5.7 (section 5.6.3: 44466555, MSB first).
@@ -176,19 +174,19 @@ class Config:
     Concrete bad values raise ``ValueError`` naming the field and range; traced ones clamp.
     """
 
-    mcu_dim: Any = 128.0
-    mcus_per_core: Any = 2.0
-    cores_per_tile: Any = 8.0
-    tiles_per_node: Any = 138.0
-    weight_bits: Any = 32.0
-    input_bits: Any = 16.0
-    opa_column_bits: Any = 4.0
-    carry_interval: Any = 1024.0
-    write_iterations: Any = 10.0
-    weight_int_bits: Any = 4.0
-    vfu_width: Any = 4.0
-    clock_hz: Any = 1e9
-    tech: Tech = PANTHER_TECH
+    mcu_dim: Knob = 128.0
+    mcus_per_core: Knob = 2.0
+    cores_per_tile: Knob = 8.0
+    tiles_per_node: Knob = 138.0
+    weight_bits: Knob = 32.0
+    input_bits: Knob = 16.0
+    opa_column_bits: Knob = 4.0
+    carry_interval: Knob = 1024.0
+    write_iterations: Knob = 10.0
+    weight_int_bits: Knob = 4.0
+    vfu_width: Knob = 4.0
+    clock_hz: Knob = 1e9
+    tech: Tech = DEFAULT_TECH  # Table 5.3: 32 nm, 1 GHz; PUMA's 0.9 V
     variant: int = static_field(1)
     slice_bits: tuple = static_field(DEFAULT_SLICE_BITS)
     newton_adc: bool = static_field(True)
@@ -332,7 +330,7 @@ def needed_conversions(config: Config, mode: str = "ste"):
     ``p = weight_bits / S``) is skipped when its top bit ``i + j p + a_j`` stays at or below
     Newton's cut ``weight_bits - weight_int_bits``: input bits ``i < cut - j p - a_j + 1``.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return jnp.stack(_needed(config, _config_slices(config), mode))
 
 
@@ -346,7 +344,7 @@ def _timing(config: Config, mode: str):
 
 def mvm_latency(config: Config, mode: str = "ste"):
     """One MVM (or MᵀVM) on one MCU, s: ``(input_bits + 2) x stage`` (2304 ns)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _timing(config, mode)[2]
 
 
@@ -388,7 +386,7 @@ def _matrix_vector(config: Config, transposed: bool, mode: str, slices: _Slices)
 def mcu_parts(config: Config, op: str = "mvm", mode: str = "ste") -> Report:
     """Energy of one ``op`` ("mvm", "mtvm" or "opa") on one crossbar copy, by unit (latency 0)."""
     validate.check_choice("op", op, ("mvm", "mtvm", "opa"))
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     if op == "opa":
         return _opa_parts(config, mode, _config_slices(config))
     return _matrix_vector(config, op == "mtvm", mode, _config_slices(config))
@@ -411,13 +409,13 @@ def mcu_mvm(config: Config, mode: str = "ste") -> Cost:
         Cost: ``energy`` (J), ``latency`` :func:`mvm_latency` (s), the units' ``area`` (m²) and
         ``leakage`` (W), ``ops`` ``2 dim²``. Default: 37.1 nJ in 2304 ns.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _mvm(config, False, mode, _config_slices(config))
 
 
 def mcu_mtvm(config: Config, mode: str = "ste") -> Cost:
     """One transposed MVM on one MCU copy (inputs on the columns); fields as :func:`mcu_mvm`."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _mvm(config, True, mode, _config_slices(config))
 
 
@@ -447,7 +445,7 @@ def _opa_parts(config: Config, mode: str, slices: _Slices) -> Report:
 
 def opa_latency(config: Config, mode: str = "ste"):
     """One OPA, s: ``input_bits`` cycles of one update pulse (256 ns)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return crossbar.opa(_crossbar(config), config.input_bits, config.opa_column_bits, mode=mode).latency
 
 
@@ -463,7 +461,7 @@ def mcu_opa(config: Config, mode: str = "ste") -> Cost:
         Cost: ``energy`` (J), ``latency`` (s), ``area`` (m²) and ``leakage`` (W) of the OPA
         drivers and arrays, ``ops`` ``2 dim²``. Default: 10.4 nJ in 256 ns (11.37 nJ, 5.7.3).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _opa(config, mode, _config_slices(config))
 
 
@@ -475,13 +473,13 @@ def _serial(config: Config, action, mode: str, slices: _Slices) -> Cost:
 
 def serial_read(config: Config, mode: str = "ste") -> Cost:
     """Read every slice of one MCU copy row by row (slices in parallel)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _serial(config, crossbar.read, mode, _config_slices(config))
 
 
 def serial_write(config: Config, mode: str = "ste") -> Cost:
     """Program-verify every slice of one MCU copy row by row (slices in parallel)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _serial(config, crossbar.write, mode, _config_slices(config))
 
 
@@ -497,7 +495,7 @@ def _carry(config: Config, read: Cost, write: Cost, count, mode: str) -> Cost:
 def carry_resolution(config: Config, mode: str = "ste") -> Cost:
     """One carry resolution step on one MCU copy: serial read, a VFU add per cell and slice,
     serial write (section 5.3.2)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     slices = _config_slices(config)
     read = _serial(config, crossbar.read, mode, slices)
     write = _serial(config, crossbar.write, mode, slices)
@@ -512,7 +510,7 @@ def cmos_opa(config: Config, mode: str = "ste") -> Cost:
     """Base_mvm's OPA of one MCU on the VFU: ``dim²`` MACs into ``weight_bits`` weights
     (Horowitz, :func:`hwjax.components.digital.mac`), ``vfu_width`` at a time. Default 36.0 nJ
     (37.28 nJ, section 5.7.3)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     unit = digital.ArithmeticUnit(config.weight_bits, tech=config.tech, cycle=_cycle(config))
     cells = config.mcu_dim**2
     latency = relax.ceil(cells / config.vfu_width, mode=mode) * _cycle(config)
@@ -572,7 +570,7 @@ def mcu(config: Config, mode: str = "ste") -> Cost:
     """One MCU at full activity over one MVM latency: MVMs back to back (variant 1), MVM and
     MᵀVM in parallel (2), plus OPAs on the third copy (3). Area: every copy's arrays, ADCs,
     S+H, S+A and drivers (the ``p``-bit column DACs once), XbarIn and XbarOut."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     slices = _config_slices(config)
     latency = mvm_latency(config, mode)
     mvm = total(_matrix_vector(config, False, mode, slices))
@@ -913,7 +911,7 @@ def training_step(
         ``Report({layer: Report({component: Cost}, "serial"), ..., "idle": Cost}, "serial")``.
     """
     validate.check_choice("algorithm", algorithm, ALGORITHMS)
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     batch = _check_batch(batch)
     table = _table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
@@ -1011,7 +1009,7 @@ def baseline_step(
     """
     validate.check_choice("kind", kind, BASELINES)
     validate.check_choice("algorithm", algorithm, ALGORITHMS)
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _baseline_step(config, kind, workload, batch, algorithm, mode, layers=layers)
 
 
@@ -1029,7 +1027,7 @@ def storage(
         ``Report({layer: Report({"mcus", "shared_memory"}, "serial"), ..., "idle": Cost},
         "serial")`` (areas, m²; no energy or time).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     batch = _check_batch(batch)
     table = _table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)

@@ -105,15 +105,13 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import mapping, relax, system, validate
+from hwjax import Knob, mapping, relax, system, validate
 from hwjax import units as u
 from hwjax._pytree import pytree_dataclass, static_field
 from hwjax.components import adc, crossbar, dac, digital, memory, noc, regfile
 from hwjax.cost import Cost, Report, replicate, total, unchecked
-from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech, scale_area, scale_energy, scale_power
 
-#: PUMA's node and supply (Table 3.5: 32 nm, 1 GHz; figures.md 1: vdd 0.9 V).
-PUMA_TECH = Tech(32, 0.9)
 #: Crossbar read cycle (figures.md 1.3 ``xbar_ip_lat`` = 100 ns; ISAAC's 100 ns, figures.md 2).
 CROSSBAR_CYCLE = 100 * u.ns
 #: Pipeline stages of an MVM beyond the input streams: DAC/crossbar fill and shift-add drain.
@@ -180,19 +178,19 @@ class Config:
     :mod:`hwjax.relax`). Concrete bad values raise ``ValueError`` naming the field and range.
     """
 
-    mvmu_dim: Any = 128.0
-    mvmus_per_core: Any = 2.0
-    vfu_width: Any = 1.0
-    cores_per_tile: Any = 8.0
-    tiles_per_node: Any = 138.0
-    register_file_bytes: Any = None
-    adc_bits: Any = 8.0
-    bits_per_cell: Any = 2.0
-    weight_bits: Any = 16.0
-    input_bits: Any = 16.0
-    dac_bits: Any = 1.0
-    clock_hz: Any = 1e9
-    tech: Tech = PUMA_TECH
+    mvmu_dim: Knob = 128.0
+    mvmus_per_core: Knob = 2.0
+    vfu_width: Knob = 1.0
+    cores_per_tile: Knob = 8.0
+    tiles_per_node: Knob = 138.0
+    register_file_bytes: Knob | None = None
+    adc_bits: Knob = 8.0
+    bits_per_cell: Knob = 2.0
+    weight_bits: Knob = 16.0
+    input_bits: Knob = 16.0
+    dac_bits: Knob = 1.0
+    clock_hz: Knob = 1e9
+    tech: Tech = DEFAULT_TECH  # Table 3.5: 32 nm; figures.md 1: vdd 0.9 V
     input_shuffling: bool = static_field(True)
     mvm_coalescing: bool = static_field(True)
     pipelining: bool = static_field(True)
@@ -419,9 +417,9 @@ def core(config: Config, mode: str = "ste") -> Report:
 def _memory_bus_cycle(config: Config) -> Cost:
     """ISAAC's 384-wire eDRAM bus (figures.md 2.1), scaled with the cores it spans, one cycle."""
     share = config.cores_per_tile / _BUS_REFERENCE_CORES
-    dynamic = scale_energy((1.0 - _BUS_LEAKAGE_SHARE) * _BUS_POWER * u.ns, PUMA_TECH, config.tech)
-    leakage = scale_power(_BUS_LEAKAGE_SHARE * _BUS_POWER, PUMA_TECH, config.tech)
-    area = scale_area(_BUS_AREA, PUMA_TECH, config.tech)
+    dynamic = scale_energy((1.0 - _BUS_LEAKAGE_SHARE) * _BUS_POWER * u.ns, DEFAULT_TECH, config.tech)
+    leakage = scale_power(_BUS_LEAKAGE_SHARE * _BUS_POWER, DEFAULT_TECH, config.tech)
+    area = scale_area(_BUS_AREA, DEFAULT_TECH, config.tech)
     return Cost(share * dynamic, _cycle(config), share * area, share * leakage)
 
 
@@ -887,7 +885,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
         ``Report({layer name: Report({"mvm", "vfu", "register_file", "data_movement",
         "control", "leakage"}, "serial"), ..., "idle": Cost}, "serial")``.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     table = system.layer_table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
     hw = _hardware(system.layer_config(config, knobs), mode)

@@ -129,17 +129,15 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from hwjax import mapping, relax, system, validate, workloads
+from hwjax import Knob, mapping, relax, system, validate, workloads
 from hwjax._pytree import pytree_dataclass, static_field
-from hwjax.components import digital, memory, regfile
+from hwjax.components import adc, digital, memory, regfile
 from hwjax.components import sram_cim as cim
 from hwjax.cost import Cost, Report, replicate, total, unchecked
 from hwjax.tech import Tech, check_tech
 
 #: TIMON's variants (section 6.5): DP width ``K_t``.
 VARIANTS = {"K32": 32.0, "K64": 64.0, "K128": 128.0}
-#: TIMON's evaluation node (section 6.7.1: IBM 45 nm SOI; sram_cim's 1.0 V).
-TIMON_TECH = cim.TIMON_TECH
 #: Turing WMMA and HMMA shapes (section 6.3.2, Table 6.1: 16x16x16 from four HMMA.1688).
 WMMA_SHAPE = (16.0, 16.0, 16.0)
 HMMA_SHAPE = (16.0, 8.0, 8.0)
@@ -198,25 +196,25 @@ class Config:
         adc_kind: ``"sar"`` or ``"tunable_sar"`` (static; section 6.6.2).
     """
 
-    dp_width: Any = 64.0
-    stream_width: Any = 1.0
-    slice_width: Any = 1.0
-    adcs: Any = 32.0
-    chunks: Any = 4.0
-    act_bits: Any = 16.0
-    weight_bits: Any = 16.0
-    accumulator_bits: Any = 32.0
-    clock_rate: Any = cim.CLOCK_RATE
-    adc_sample_rate: Any = cim.ADC_SAMPLE_RATE
-    input_density: Any = 0.5
-    weight_density: Any = 0.5
-    tensor_banks: Any = 1.0
-    sms: Any = 68.0
-    sub_cores_per_sm: Any = 4.0
-    turing_macs: Any = 128.0
-    buffer_bytes: Any = 4.6 * 1024
-    buffer_banks: Any = 8.0
-    tech: Tech = TIMON_TECH
+    dp_width: Knob = 64.0
+    stream_width: Knob = 1.0
+    slice_width: Knob = 1.0
+    adcs: Knob = 32.0
+    chunks: Knob = 4.0
+    act_bits: Knob = 16.0
+    weight_bits: Knob = 16.0
+    accumulator_bits: Knob = 32.0
+    clock_rate: Knob = cim.CLOCK_RATE
+    adc_sample_rate: Knob = cim.ADC_SAMPLE_RATE
+    input_density: Knob = 0.5
+    weight_density: Knob = 0.5
+    tensor_banks: Knob = 1.0
+    sms: Knob = 68.0
+    sub_cores_per_sm: Knob = 4.0
+    turing_macs: Knob = 128.0
+    buffer_bytes: Knob = 4.6 * 1024
+    buffer_banks: Knob = 8.0
+    tech: Tech = adc.SOI45_TECH  # section 6.7.1: IBM 45 nm SOI
     adc_kind: str = static_field("sar")
 
     def __post_init__(self):
@@ -302,7 +300,7 @@ def tmma(config: Config, mode: str = "ste") -> Report:
         J, the vector's latency s, area m², leakage W, ops = 2 d N_t) and the IR load plus C
         read and D write (energy only).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _tmma(config, mode)[0]
 
 
@@ -422,7 +420,7 @@ def inference(config: Config, workload, mode: str = "ste", layers: system.LayerK
         banks' peripheral area (m²), shared by all layers. Every leakage field is 0; leaf rows
         add up to the total in every field.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     table = _table(workload)
     knobs = system.check_layer_knobs(layers, table, LAYER_KNOBS)
     layer_config = system.layer_config(config, knobs, _OPERAND_KNOBS)
@@ -507,7 +505,7 @@ def turing_wmma(config: Config, mode: str = "ste") -> Report:
         Table 6.1), areas (m²: MACs and buffer; the register file is the host's) and leakage (W);
         ``ops`` = 8192 on ``macs``.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     return _turing_wmma(config, mode)
 
 
@@ -535,7 +533,7 @@ def turing_inference(
         the waiting sub-cores' leakage energy and the tensor cores' area (m²), as
         :func:`inference`.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     table = _table(workload)
     knobs = system.check_layer_knobs(layers, table, TURING_LAYER_KNOBS)
     wmma = _turing_wmma(system.layer_config(config, knobs, _OPERAND_KNOBS), mode)
@@ -612,7 +610,7 @@ def adc_bits(config: Config, column_sparsity, threshold=0.0, mode: str = "ste"):
         column_sparsity: fraction of zero weights in the column, in [0, 0.999].
         threshold: outlier-rejection threshold ``th``, in [0, 1] (0: tunable ADC alone).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     sparsity = validate.check_range("column_sparsity", column_sparsity, 0.0, 0.999)
     threshold = validate.check_range("threshold", threshold, 0.0, 1.0)
     full = cim.adc_resolution(bank(config))
@@ -640,7 +638,7 @@ def sparse_tmma(config: Config, column_sparsity, threshold=0.0, mode: str = "ste
     Returns:
         Cost of one vector (as :func:`hwjax.components.sram_cim.mvm`), averaged over the columns.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     sparsity = jnp.atleast_1d(jnp.asarray(column_sparsity))
     density = kept_density(sparsity, threshold, mode)
     active = adc_bits(config, sparsity, threshold, mode)
@@ -658,7 +656,7 @@ def sparse_tmma(config: Config, column_sparsity, threshold=0.0, mode: str = "ste
 def area_table(config: Config, mode: str = "ste") -> Report:
     """Table 6.3: ``Report({"timon": {IR, SL, DAC, SRU, ADC, S&A, OR}, "turing": {"MAC",
     "Buffer"}}, "parallel")`` of one sub-core (Costs with only ``area``, m²)."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     turing = Report(
         {
             "MAC": Cost(0.0, 0.0, config.turing_macs * _mac(config, mode).area),
@@ -684,7 +682,7 @@ def chip(config: Config, mode: str = "ste") -> Report:
     reference, the Turing tensor cores running WMMAs back to back, each scaled to TIMON's period
     (energy = power x period). Areas are peripheral (TIMON) and MAC plus buffer (Turing).
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     banks = _sub_cores(config) * config.tensor_banks
     vector = _peak_vector(config, mode)
     timon = replicate(vector, banks)

@@ -34,7 +34,7 @@ class Config:
     weight_bits: Any = 8.0
     input_bits: Any = 8.0
     adc_bits: Any = 8.0
-    tech: hj.Tech = hj.Tech(32, 0.9)
+    tech: hj.Tech = hj.DEFAULT_TECH
 
     def __post_init__(self):
         validate.check_fields(self, {"array_dim": (16.0, 1024.0), "adc_bits": (1.0, 16.0)})

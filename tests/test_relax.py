@@ -113,3 +113,11 @@ def test_bad_inputs():
         relax.choice(jnp.zeros(2), jnp.array([1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="b="):
         relax.maximum(1.0, float("nan"))
+
+
+def test_check_mode_is_the_one_mode_check():
+    assert relax.check_mode("smooth") == "smooth"
+    with pytest.raises(ValueError, match="mode='fuzzy'") as error:
+        relax.check_mode("fuzzy")
+    for mode in relax.MODES:
+        assert repr(mode) in str(error.value)

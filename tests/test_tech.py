@@ -75,6 +75,11 @@ def test_nominal_vdd_and_range():
     assert hj.Tech(16).vdd == 0.85
 
 
+def test_default_tech_is_32nm_hp_at_its_nominal_supply():
+    # The node of the PUMA simulator's and ISAAC's numbers (figures.md 1 and 2): 32 nm, 0.9 V.
+    assert hj.DEFAULT_TECH == hj.Tech(32) == hj.Tech(32, 0.9, "HP")
+
+
 def test_differentiable_in_vdd_matches_polynomial_derivative():
     grad = jax.grad(lambda v: hj.scale_energy(1.0, hj.Tech(32, v), hj.Tech(32)))(0.8)
     e2, e1, e0 = tech.COEFFICIENTS["HP32"][4:7]

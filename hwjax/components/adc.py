@@ -54,19 +54,19 @@ import numpy as np
 
 from hwjax import relax, validate
 from hwjax import units as u
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.cost import Cost
-from hwjax.tech import Tech, check_tech, scale_area, scale_delay, scale_energy
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech, scale_area, scale_delay, scale_energy
 
 KINDS = ("sar", "flash", "tunable_sar")
 CALIBRATIONS = ("survey", "puma", "timon")
 BITS_RANGE = (1.0, 16.0)
 SAMPLE_RATE_RANGE = (1e3, 1e11)  # Hz
 
-#: Node of the ISAAC/PUMA ADC data (figures.md 1, 2 and 3.2: 32 nm, 0.9 V).
-REFERENCE_TECH = Tech(32, 0.9, "HP")
-#: Node of TIMON's evaluation (dissertation section 6.7.1: 45 nm).
-TIMON_TECH = Tech(45, 1.0, "HP")
+# The ISAAC/PUMA ADC data (figures.md 1, 2 and 3.2) are at DEFAULT_TECH: 32 nm, 0.9 V.
+#: IBM 45 nm SOI, the node of the dissertation's chapter 6 data (section 6.7.1; Table 6.3's ADC
+#: area): hwjax's 45 nm HP row at its nominal 1.0 V.
+SOI45_TECH = Tech(45, 1.0, "HP")
 
 # figures.md 3.2, ISAAC ADC resolution-scaled table at 32 nm and 1.2 GS/s.
 _ISAAC_TABLE_BITS = np.arange(4, 11)
@@ -110,7 +110,7 @@ def _fit_bits_law(values: np.ndarray) -> tuple[float, float]:
 
 def _corner_factor(rate, tech: Tech):
     """Energy multiplier ``1 + f_s / f_corner`` for converting at ``rate`` on ``tech``."""
-    corner = RATE_CORNER / scale_delay(1.0, REFERENCE_TECH, tech)
+    corner = RATE_CORNER / scale_delay(1.0, DEFAULT_TECH, tech)
     return 1.0 + rate / corner
 
 
@@ -136,8 +136,8 @@ class ADC:
     """
 
     bits: Any
-    sample_rate: Any = ISAAC_SAMPLE_RATE
-    tech: Tech = REFERENCE_TECH
+    sample_rate: Knob = ISAAC_SAMPLE_RATE
+    tech: Tech = DEFAULT_TECH
     kind: str = static_field("sar")
     calibration: str = static_field("survey")
 
@@ -156,13 +156,13 @@ class ADC:
 def _sar_energy(bits, rate, tech: Tech):
     """Survey SAR energy per conversion at full resolution, J (dynamic plus leakage)."""
     switching = _SAR_LOGIC_ENERGY * bits + _SAR_CDAC_ENERGY * 2.0**bits
-    switching = scale_energy(switching, REFERENCE_TECH, tech) * _corner_factor(rate, tech)
+    switching = scale_energy(switching, DEFAULT_TECH, tech) * _corner_factor(rate, tech)
     thermal = THERMAL_ENERGY * 4.0**bits * tech.temperature_k / 300.0
     return switching + thermal
 
 
 def _sar_area(bits, tech: Tech):
-    return scale_area(_SAR_LOGIC_AREA * bits + _SAR_CDAC_AREA * 2.0**bits, REFERENCE_TECH, tech)
+    return scale_area(_SAR_LOGIC_AREA * bits + _SAR_CDAC_AREA * 2.0**bits, DEFAULT_TECH, tech)
 
 
 def _flash_energy(bits, rate, tech: Tech):
@@ -198,20 +198,20 @@ def _timon_full(adc: ADC) -> tuple[Any, Any, Any]:
     growth = timon_law(adc.bits) / timon_law(TIMON_CROSSOVER_BITS)
     # Section 6.4.3: trendlines through the survey's top-5 designs per resolution, i.e. its
     # lower envelope (figures.md 0), taken at the crossover where the quadratic law meets it.
-    anchor = scale_energy(survey_energy_envelope(TIMON_CROSSOVER_BITS), TIMON_TECH, adc.tech)
+    anchor = scale_energy(survey_energy_envelope(TIMON_CROSSOVER_BITS), SOI45_TECH, adc.tech)
     energy = anchor * growth
-    area_growth = _sar_area(adc.bits, REFERENCE_TECH) / _sar_area(TIMON_ADC_BITS, REFERENCE_TECH)
-    area = scale_area(TIMON_ADC_AREA, TIMON_TECH, adc.tech) * area_growth
+    area_growth = _sar_area(adc.bits, DEFAULT_TECH) / _sar_area(TIMON_ADC_BITS, DEFAULT_TECH)
+    area = scale_area(TIMON_ADC_AREA, SOI45_TECH, adc.tech) * area_growth
     return energy, growth / adc.sample_rate, area
 
 
 def _puma_cost(adc: ADC, active_bits) -> Cost:
     """figures.md 1.5 rules, scaled from 32 nm to ``adc.tech``."""
-    latency = scale_delay(PUMA_LATENCY_PER_BIT * active_bits, REFERENCE_TECH, adc.tech)
+    latency = scale_delay(PUMA_LATENCY_PER_BIT * active_bits, DEFAULT_TECH, adc.tech)
     energy_at_32nm = PUMA_DYNAMIC_POWER_PER_BIT * active_bits * PUMA_ENERGY_WINDOW
-    energy = scale_energy(energy_at_32nm, REFERENCE_TECH, adc.tech)
-    leakage = scale_energy(PUMA_LEAKAGE_PER_BIT * adc.bits, REFERENCE_TECH, adc.tech)
-    return Cost(energy, latency, scale_area(PUMA_AREA, REFERENCE_TECH, adc.tech), leakage)
+    energy = scale_energy(energy_at_32nm, DEFAULT_TECH, adc.tech)
+    leakage = scale_energy(PUMA_LEAKAGE_PER_BIT * adc.bits, DEFAULT_TECH, adc.tech)
+    return Cost(energy, latency, scale_area(PUMA_AREA, DEFAULT_TECH, adc.tech), leakage)
 
 
 def _check_active_bits(adc: ADC, active_bits):

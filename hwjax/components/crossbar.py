@@ -50,18 +50,17 @@ the ``"puma"`` device's free parameters were fixed.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass
+from hwjax._pytree import Knob, pytree_dataclass
 from hwjax.cost import Cost
 from hwjax.devices import Device
 from hwjax.devices import device as device_preset
-from hwjax.tech import Tech, check_tech
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech
 from hwjax.units import fF, nm, um
 
 #: Wire capacitance per unit length, F/m: the usual ~0.2 fF/um of on-chip wires (Weste and
@@ -107,14 +106,14 @@ class Crossbar:
     cols: Any
     bits_per_cell: Any
     device: Device
-    read_voltage: Any = None
-    integration_time: Any = None
-    cycle_time: Any = None
-    mean_state: Any = 0.5
-    wire_resistance: Any = 0.0
-    wire_capacitance: Any = None
-    cell_area_f2: Any = None
-    tech: Tech = dataclasses.field(default_factory=lambda: Tech(32))
+    read_voltage: Knob | None = None
+    integration_time: Knob | None = None
+    cycle_time: Knob | None = None
+    mean_state: Knob = 0.5
+    wire_resistance: Knob = 0.0
+    wire_capacitance: Knob | None = None
+    cell_area_f2: Knob | None = None
+    tech: Tech = DEFAULT_TECH
 
     def __post_init__(self):
         self._check_structure()
@@ -249,10 +248,6 @@ def uniform_activity(bits):
     return (2.0 * levels - 1.0) / (6.0 * (levels - 1.0))
 
 
-def _check_mode(mode: str) -> str:
-    return validate.check_choice("mode", mode, relax.MODES)
-
-
 def _activity(name: str, value, bits):
     if value is None:
         return uniform_activity(bits)
@@ -265,7 +260,7 @@ def _ops(xb: Crossbar):
 
 
 def _matrix_vector(xb: Crossbar, n_in, n_out, input_bits, dac_bits, input_activity, mode) -> Cost:
-    _check_mode(mode)
+    relax.check_mode(mode)
     input_bits = validate.check_range("input_bits", input_bits, 1.0, _MAX_INPUT_BITS)
     dac_bits = validate.check_range("dac_bits", dac_bits, 1.0, 16.0)
     activity = _activity("input_activity", input_activity, dac_bits)
@@ -328,7 +323,7 @@ def opa(
         Cost of the update: energy (J), latency ``cycles x`` the device's update pulse (s), area (m²), ops
         ``2 rows cols``.
     """
-    _check_mode(mode)
+    relax.check_mode(mode)
     input_bits = validate.check_range("input_bits", input_bits, 1.0, _MAX_INPUT_BITS)
     column_bits = validate.check_range("column_bits", column_bits, 1.0, 16.0)
     row_activity = validate.check_range("row_activity", row_activity, 0.0, 1.0)
@@ -355,7 +350,7 @@ def program_verify_iterations(xb: Crossbar):
 
 def _row_count(xb: Crossbar, rows, mode):
     """Number of sequential row operations: ``ceil(rows)`` rows, all of them by default."""
-    _check_mode(mode)
+    relax.check_mode(mode)
     rows = xb.rows if rows is None else validate.check_nonnegative("rows", rows)
     return relax.ceil(rows, mode=mode)
 

@@ -59,16 +59,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax, validate
 from hwjax import units as u
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.cost import Cost, parallel, repeat, replicate
-from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech, scale_area, scale_energy, scale_power
 
 BITS_RANGE = (1.0, 16.0)
 SAMPLE_RATE_RANGE = (1e3, 1e11)  # Hz
@@ -76,8 +75,6 @@ INPUT_BITS_RANGE = (1.0, 64.0)
 #: PANTHER's clock (dissertation Table 5.3: 1 GHz; the PUMA simulator's DAC takes 1 ns).
 DEFAULT_SAMPLE_RATE = 1 * u.GHz
 
-#: ISAAC Table I and the PUMA simulator: 32 nm, 0.9 V (figures.md 1 and 2).
-ISAAC_TECH = Tech(32, 0.9, "HP")
 #: BRAHMS DAC node (figures.md 3, Accelergy library: 40 nm); supply not published, so nominal.
 BRAHMS_TECH = Tech(40, None, "HP")
 
@@ -110,8 +107,9 @@ class Calibration:
 CALIBRATIONS = {
     # figures.md 1.4 (PUMA constants.py): 0.00350625 mW x 1 ns, 0.000390625 mW leakage;
     # figures.md 2.2 (ISAAC Table I): 1024 DACs take 0.00017 mm².
+    # ISAAC Table I and the PUMA simulator are at DEFAULT_TECH: 32 nm, 0.9 V (figures.md 1 and 2).
     "isaac": Calibration(
-        ISAAC_TECH, 1.0, 0.00350625 * u.mW * u.ns, 0.000390625 * u.mW, 0.00017 * u.mm2 / 1024
+        DEFAULT_TECH, 1.0, 0.00350625 * u.mW * u.ns, 0.000390625 * u.mW, 0.00017 * u.mm2 / 1024
     ),
     # figures.md 3 (Accelergy library, brahms_dac): 8 bit, 0.291 pJ per convert, 438 um², no leak.
     "brahms": Calibration(BRAHMS_TECH, 8.0, 0.291 * u.pJ, 0.0, 438 * u.um2),
@@ -137,10 +135,10 @@ class DAC:
         calibration: ``"isaac"`` or ``"brahms"`` (static; see the module docstring).
     """
 
-    bits: Any = 1.0
-    sample_rate: Any = DEFAULT_SAMPLE_RATE
-    tech: Tech = ISAAC_TECH
-    beta: Any = None
+    bits: Knob = 1.0
+    sample_rate: Knob = DEFAULT_SAMPLE_RATE
+    tech: Tech = DEFAULT_TECH
+    beta: Knob | None = None
     calibration: str = static_field("isaac")
 
     def __post_init__(self):

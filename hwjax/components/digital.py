@@ -53,9 +53,9 @@ import numpy as np
 
 from hwjax import relax, validate
 from hwjax import units as u
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.cost import Cost, serial
-from hwjax.tech import Tech, check_tech, scale_area, scale_delay, scale_energy, scale_power
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech, scale_area, scale_delay, scale_energy, scale_power
 
 NUMBER_FORMATS = ("int", "fixed", "float")
 INT_BITS_RANGE = (1.0, 64.0)
@@ -67,9 +67,8 @@ IEEE_EXPONENT_BITS = {16: 5.0, 32: 8.0, 64: 11.0}
 
 #: Horowitz's node and supply (figures.md section 4: 45 nm, 0.9 V).
 HOROWITZ_TECH = Tech(45, 0.9, "HP")
-#: PUMA's node and supply (figures.md 1: vdd = 0.9 V; Table 3.5: 32 nm).
-PUMA_TECH = Tech(32, 0.9, "HP")
-#: PUMA's clock period at PUMA_TECH (figures.md 1: cycle_time = 1 ns).
+# PUMA's units (figures.md 1: vdd = 0.9 V; Table 3.5: 32 nm) are at DEFAULT_TECH.
+#: PUMA's clock period at DEFAULT_TECH (figures.md 1: cycle_time = 1 ns).
 PUMA_CYCLE = 1.0 * u.ns
 #: The simulator charges pow_dyn x 1 ns per access (figures.md 1, hw_stats.py).
 PUMA_ENERGY_WINDOW = 1.0 * u.ns
@@ -152,7 +151,7 @@ def _cycle(unit):
     """Clock period of ``unit``, s: its own, or PUMA's 1 ns moved to its technology."""
     if unit.cycle is not None:
         return unit.cycle
-    return scale_delay(PUMA_CYCLE, PUMA_TECH, unit.tech)
+    return scale_delay(PUMA_CYCLE, DEFAULT_TECH, unit.tech)
 
 
 def _default_exponent_bits(bits):
@@ -186,11 +185,11 @@ class ArithmeticUnit:
         cycle: clock period, s (knob > 0); ``None`` is PUMA's 1 ns scaled to ``tech``.
     """
 
-    bits: Any = 16.0
-    exponent_bits: Any = None
+    bits: Knob = 16.0
+    exponent_bits: Knob | None = None
     number_format: str = static_field("int")
     tech: Tech = HOROWITZ_TECH
-    cycle: Any = None
+    cycle: Knob | None = None
 
     def __post_init__(self):
         validate.check_choice("number_format", self.number_format, NUMBER_FORMATS)
@@ -295,7 +294,7 @@ def mac(unit: ArithmeticUnit, accumulator_bits=None) -> Cost:
 
 @dataclasses.dataclass(frozen=True)
 class _Published:
-    """One unit's published row at PUMA_TECH, per lane: J per op (pow_dyn x 1 ns), W, m²."""
+    """One unit's published row at DEFAULT_TECH, per lane: J per op (pow_dyn x 1 ns), W, m²."""
 
     energy: float
     leakage: float
@@ -350,12 +349,12 @@ class VFU:
     Attributes:
         width: lanes, >= 1 (knob; PUMA's configuration has 4, figures.md 1.1 ``num_ALU``).
         tech: technology and supply (nested pytree; defaults to PUMA's 32 nm, 0.9 V).
-        cycle: clock period, s (knob > 0); ``None`` is 1 ns scaled from PUMA_TECH to ``tech``.
+        cycle: clock period, s (knob > 0); ``None`` is 1 ns scaled from DEFAULT_TECH to ``tech``.
     """
 
-    width: Any = 4.0
-    tech: Tech = PUMA_TECH
-    cycle: Any = None
+    width: Knob = 4.0
+    tech: Tech = DEFAULT_TECH
+    cycle: Knob | None = None
 
     def __post_init__(self):
         _check_lanes(self)
@@ -369,9 +368,9 @@ class ShiftAdd:
         width: units working in parallel, >= 1 (knob). tech, cycle: as for :class:`VFU`.
     """
 
-    width: Any = 1.0
-    tech: Tech = PUMA_TECH
-    cycle: Any = None
+    width: Knob = 1.0
+    tech: Tech = DEFAULT_TECH
+    cycle: Knob | None = None
 
     def __post_init__(self):
         _check_lanes(self)
@@ -386,9 +385,9 @@ class SampleHold:
         tech, cycle: as for :class:`VFU`.
     """
 
-    width: Any = 128.0
-    tech: Tech = PUMA_TECH
-    cycle: Any = None
+    width: Knob = 128.0
+    tech: Tech = DEFAULT_TECH
+    cycle: Knob | None = None
 
     def __post_init__(self):
         _check_lanes(self)
@@ -402,9 +401,9 @@ class Activation:
         width: units working in parallel, >= 1 (knob). tech, cycle: as for :class:`VFU`.
     """
 
-    width: Any = 1.0
-    tech: Tech = PUMA_TECH
-    cycle: Any = None
+    width: Knob = 1.0
+    tech: Tech = DEFAULT_TECH
+    cycle: Knob | None = None
 
     def __post_init__(self):
         _check_lanes(self)
@@ -418,8 +417,8 @@ class ScalarUnit:
         tech, cycle: as for :class:`VFU`.
     """
 
-    tech: Tech = PUMA_TECH
-    cycle: Any = None
+    tech: Tech = DEFAULT_TECH
+    cycle: Knob | None = None
 
     def __post_init__(self):
         check_tech(self.tech)
@@ -437,9 +436,9 @@ class ControlUnit:
     """
 
     level: str = static_field("core")
-    activity: Any = PUMA_CONTROL_ACTIVITY
-    tech: Tech = PUMA_TECH
-    cycle: Any = None
+    activity: Knob = PUMA_CONTROL_ACTIVITY
+    tech: Tech = DEFAULT_TECH
+    cycle: Knob | None = None
 
     def __post_init__(self):
         validate.check_choice("level", self.level, CONTROL_LEVELS)
@@ -456,14 +455,14 @@ def _count(name: str, value):
 
 def _lane_cost(unit, spec: _Published, energy_per_element, n, mode: str, counts_ops: bool) -> Cost:
     """``n`` elements on ``unit.width`` lanes: ``ceil(n / width)`` cycles, energy per element."""
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     n = _count("n", n)
     cycles = relax.ceil(n / unit.width, mode=mode)
     return Cost(
-        energy=n * scale_energy(energy_per_element, PUMA_TECH, unit.tech),
+        energy=n * scale_energy(energy_per_element, DEFAULT_TECH, unit.tech),
         latency=cycles * _cycle(unit),
-        area=unit.width * scale_area(spec.area, PUMA_TECH, unit.tech),
-        leakage=unit.width * scale_power(spec.leakage, PUMA_TECH, unit.tech),
+        area=unit.width * scale_area(spec.area, DEFAULT_TECH, unit.tech),
+        leakage=unit.width * scale_power(spec.leakage, DEFAULT_TECH, unit.tech),
         ops=n if counts_ops else 0.0,
     )
 
@@ -526,10 +525,10 @@ def scalar_op(unit: ScalarUnit, n=1.0) -> Cost:
     """
     n = _count("n", n)
     return Cost(
-        energy=n * scale_energy(_SCALAR.energy, PUMA_TECH, unit.tech),
+        energy=n * scale_energy(_SCALAR.energy, DEFAULT_TECH, unit.tech),
         latency=n * _cycle(unit),
-        area=scale_area(_SCALAR.area, PUMA_TECH, unit.tech),
-        leakage=scale_power(_SCALAR.leakage, PUMA_TECH, unit.tech),
+        area=scale_area(_SCALAR.area, DEFAULT_TECH, unit.tech),
+        leakage=scale_power(_SCALAR.leakage, DEFAULT_TECH, unit.tech),
         ops=n,
     )
 
@@ -537,7 +536,7 @@ def scalar_op(unit: ScalarUnit, n=1.0) -> Cost:
 def _control_energy_per_cycle(unit: ControlUnit):
     """Raw power x activity x 1 ns at 32 nm, moved to ``unit.tech``, J."""
     energy = CONTROL_POWER[unit.level] * PUMA_ENERGY_WINDOW * unit.activity
-    return scale_energy(energy, PUMA_TECH, unit.tech)
+    return scale_energy(energy, DEFAULT_TECH, unit.tech)
 
 
 def control(unit: ControlUnit, cycles) -> Cost:
@@ -553,7 +552,7 @@ def control(unit: ControlUnit, cycles) -> Cost:
         ``cycles``.
     """
     cycles = _count("cycles", cycles)
-    area = scale_area(CONTROL_AREA[unit.level], PUMA_TECH, unit.tech)
+    area = scale_area(CONTROL_AREA[unit.level], DEFAULT_TECH, unit.tech)
     return Cost(
         energy=cycles * _control_energy_per_cycle(unit),
         latency=cycles * _cycle(unit),
@@ -564,8 +563,8 @@ def control(unit: ControlUnit, cycles) -> Cost:
 
 
 def _peak_lane_power(unit, spec: _Published):
-    dynamic = scale_energy(spec.energy, PUMA_TECH, unit.tech) / _cycle(unit)
-    return dynamic + scale_power(spec.leakage, PUMA_TECH, unit.tech)
+    dynamic = scale_energy(spec.energy, DEFAULT_TECH, unit.tech) / _cycle(unit)
+    return dynamic + scale_power(spec.leakage, DEFAULT_TECH, unit.tech)
 
 
 def peak_power(unit) -> Any:

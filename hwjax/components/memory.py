@@ -36,12 +36,12 @@ fitted to the simulator's raw instruction rows (0.46 / 0.53 / 0.65 pJ at 512 / 1
 entries); leakage and area use the default law, which already matches those rows.
 
 **MLC eNVM arrays** (:class:`EnvmArray`) store ``bits_per_cell`` bits in ``2^b`` levels (MaxNVM,
-Pentecost et al., MICRO 2019). Device presets in :data:`ENVM_DEVICES` carry MaxNVM Table 1 (cell
-area in F², macro capacity and area, read and write latency at the chip's node) and the MLC-CTT
-test chip. Read sensing is MaxNVM's parallel, flash-like scheme (section 2.3): ``L - 1`` sense
-amplifiers per cell decode all bits in one step, so latency is independent of the bits per cell and
-sense energy grows as ``2^b - 1``. Level misreads (:func:`mlc_misread`) follow MaxNVM's Gaussian
-fault model.
+Pentecost et al., MICRO 2019). Their devices are the eNVM macros of the device registry
+(:data:`hwjax.devices.ENVM_PRESETS`): MaxNVM Table 1 (cell area in F², macro capacity and area,
+read and write latency at the chip's node) and the MLC-CTT test chip. Read sensing is MaxNVM's
+parallel, flash-like scheme (section 2.3): ``L - 1`` sense amplifiers per cell decode all bits in
+one step, so latency is independent of the bits per cell and sense energy grows as ``2^b - 1``.
+Level misreads (:func:`mlc_misread`) follow MaxNVM's Gaussian fault model.
 
 Every action is pure and works under ``jit``, ``vmap`` and ``grad``; discrete counts go through
 :mod:`hwjax.relax` with the caller's ``mode``.
@@ -49,7 +49,6 @@ Every action is pure and works under ``jit``, ``vmap`` and ``grad``; discrete co
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import statistics
 from typing import Any
@@ -58,20 +57,28 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax import devices, relax, validate
+from hwjax._pytree import Knob, pytree_dataclass, static_field
+from hwjax.components import adc
 from hwjax.cost import Cost
-from hwjax.tech import Tech, area_factor, check_tech, scale_area, scale_delay, scale_energy, scale_power
-from hwjax.units import KiB, fJ, mm2, ms, ns, pJ, um2
+from hwjax.tech import (
+    DEFAULT_TECH,
+    Tech,
+    area_factor,
+    check_tech,
+    scale_area,
+    scale_delay,
+    scale_energy,
+    scale_power,
+)
+from hwjax.units import KiB, ns, pJ, um2
 
 KINDS = ("sram", "edram")
 CALIBRATIONS = ("cacti", "puma_instruction")
 OPS = ("read", "write")
 
-#: PUMA tile technology (dissertation Table 3.5: 32 nm, 1 GHz; simulator vdd 0.9 V, figures.md 1).
-PUMA_TECH = Tech(32, vdd=0.9)
-#: Horowitz, ISSCC 2014: 45 nm, 0.9 V (figures.md 4).
-HOROWITZ_TECH = Tech(45, vdd=0.9)
+# The PUMA tile's memories (dissertation Table 3.5: 32 nm, 1 GHz; simulator vdd 0.9 V, figures.md 1)
+# are at DEFAULT_TECH, the anchor of every law below.
 
 _REF_BITS = 1 * KiB  # capacities are normalised to 1 KiB = 8192 bits
 # Least-squares fit to figures.md 1.7 data memories and 1.8 eDRAM (see the module docstring).
@@ -111,7 +118,7 @@ class Memory:
         width_bits: bits read or written per access, in [1, 8192], at most the bits of one bank.
         ports: read/write ports, in [1, 8] (continuous: the model interpolates between counts).
         banks: independently addressed banks, in [1, 1024]; an access activates one.
-        tech: technology; defaults to :data:`PUMA_TECH` (32 nm, 0.9 V), the calibration node.
+        tech: technology; defaults to :data:`hwjax.tech.DEFAULT_TECH` (32 nm, 0.9 V), the calibration node.
         kind: ``"sram"`` or ``"edram"`` (static).
         calibration: ``"cacti"`` (the fitted model) or ``"puma_instruction"`` (PUMA simulator's
             instruction memories with their sqrt(8) factor; see the module docstring) (static).
@@ -119,9 +126,9 @@ class Memory:
 
     capacity_bytes: Any
     width_bits: Any
-    ports: Any = 1.0
-    banks: Any = 1.0
-    tech: Tech = PUMA_TECH
+    ports: Knob = 1.0
+    banks: Knob = 1.0
+    tech: Tech = DEFAULT_TECH
     kind: str = static_field("sram")
     calibration: str = static_field("cacti")
 
@@ -190,20 +197,20 @@ def _array_area_at_anchor(mem: Memory, bits):
 def area(mem: Memory):
     """Silicon area of the memory, m² (shape of the broadcast knobs)."""
     bits, factor = _raw(mem)
-    return scale_area(factor * _array_area_at_anchor(mem, bits), PUMA_TECH, mem.tech)
+    return scale_area(factor * _array_area_at_anchor(mem, bits), DEFAULT_TECH, mem.tech)
 
 
 def decoder_area(mem: Memory):
     """The decoder and wordline-driver part of :func:`area`, m²."""
     bits, factor = _raw(mem)
-    return scale_area(factor * _decoders_at_anchor(mem, bits), PUMA_TECH, mem.tech)
+    return scale_area(factor * _decoders_at_anchor(mem, bits), DEFAULT_TECH, mem.tech)
 
 
 def leakage(mem: Memory):
     """Static power (eDRAM: including refresh), W."""
     bits, factor = _raw(mem)
     at_anchor = factor * _LEAKAGE_PER_BIT[mem.kind] * bits * _port_transistors(mem.ports)
-    return scale_power(at_anchor, PUMA_TECH, mem.tech)
+    return scale_power(at_anchor, DEFAULT_TECH, mem.tech)
 
 
 def _bank_energy_at_anchor(mem: Memory, bits):
@@ -234,7 +241,7 @@ def _bank_route_length(mem: Memory):
 def read_energy(mem: Memory):
     """Dynamic energy of one read access of ``width_bits``, J."""
     bits, factor = _raw(mem)
-    bank = scale_energy(factor * _bank_energy_at_anchor(mem, bits), PUMA_TECH, mem.tech)
+    bank = scale_energy(factor * _bank_energy_at_anchor(mem, bits), DEFAULT_TECH, mem.tech)
     return bank + route_energy(mem.width_bits, _bank_route_length(mem), mem.tech)
 
 
@@ -248,7 +255,7 @@ def access_time(mem: Memory):
     bits, _ = _raw(mem)
     anchor_time, anchor_bits = _ACCESS_TIME[mem.kind]
     at_anchor = anchor_time * (bits / mem.banks / anchor_bits) ** _ACCESS_TIME_EXPONENT
-    return scale_delay(at_anchor * _port_stretch(mem.ports), PUMA_TECH, mem.tech)
+    return scale_delay(at_anchor * _port_stretch(mem.ports), DEFAULT_TECH, mem.tech)
 
 
 def accesses(mem: Memory, bits, mode: str = "ste"):
@@ -293,7 +300,7 @@ def busy_cycle(mem: Memory, cycle, accesses=1.0) -> Cost:
     return Cost(accesses * read_energy(mem), cycle, area(mem), leakage(mem))
 
 
-def instruction_memory(entries, tech: Tech = PUMA_TECH) -> Memory:
+def instruction_memory(entries, tech: Tech = DEFAULT_TECH) -> Memory:
     """PUMA instruction memory of ``entries`` 8-byte instructions (48-bit fetch), simulator-style.
 
     ``instruction_memory(512)`` is the core instruction memory of Table 3.5 (4 KB) and
@@ -307,96 +314,15 @@ def instruction_memory(entries, tech: Tech = PUMA_TECH) -> Memory:
 # Multi-level-cell eNVM arrays (MaxNVM)
 
 
-@dataclasses.dataclass(frozen=True)
-class EnvmDevice:
-    """An eNVM technology preset at the node of its source chip (plain data, not a pytree).
-
-    Attributes:
-        name: preset key.
-        source: citation of the numbers.
-        node_nm: node of the source chip, nm.
-        cell_area: area per cell including periphery share, m² (``area_per_sqrt_cell`` adds the
-            rest so that the source macro's area is reproduced).
-        area_per_sqrt_cell: periphery area per sqrt(cell), m².
-        reference_cells: cells of the source macro (the latency anchor).
-        read_latency: read latency of the source macro, s.
-        write_latency: one program operation of ``reference_bits_per_cell``-bit cells, s.
-        reference_bits_per_cell: bits per cell at which ``write_latency`` was reported.
-        max_bits_per_cell: most bits per cell the technology demonstrates.
-        mlc3_misread: MaxNVM's adjacent-level fault rate at 3 bits per cell, or ``None``.
-    """
-
-    name: str
-    source: str
-    node_nm: float
-    cell_area: float
-    area_per_sqrt_cell: float
-    reference_cells: float
-    read_latency: float
-    write_latency: float
-    reference_bits_per_cell: float
-    max_bits_per_cell: float
-    mlc3_misread: float | None
-
-
-def _table1_device(name, source, node_nm, cell_f2, macro_cells, macro_mm2, read, write, max_bpc, misread):
-    """A MaxNVM Table 1 chip: F²-sized cells plus the periphery that completes the macro area."""
-    cell = cell_f2 * (node_nm * 1e-9) ** 2
-    periphery = (macro_mm2 * mm2 - macro_cells * cell) / math.sqrt(macro_cells)
-    return EnvmDevice(name, source, node_nm, cell, periphery, macro_cells, read, write, 1.0, max_bpc, misread)
-
-
-_MB = 2.0**20 * 8  # bits per MB (MaxNVM's MB read as MiB)
-_CTT_CELLS = 32 * _MB / 3  # MaxNVM Table 4: VGG16 on MLC-CTT, 32 MB at 3 bits per cell
-
-#: eNVM presets. Misread targets: MaxNVM section 2.3 quotes MLC3 fault rates from 1e-3 to 1e-5;
-#: CTT takes the high end (section 5.1: CTT stores MLC2 safely where optimistic RRAM stores MLC3).
-ENVM_DEVICES = {
-    "ctt": EnvmDevice(
-        "ctt",
-        "MaxNVM Table 4 (VGG16, MLC-CTT: 32 MB, 3 b/cell, 2.0 mm², 2.0 ns read; NVSim, 16 nm test "
-        "chip node), section 2.2 (program: 100 ms or more per MLC write)",
-        16.0,
-        2.0 * mm2 / _CTT_CELLS,
-        0.0,
-        _CTT_CELLS,
-        2.0 * ns,
-        100 * ms,
-        3.0,
-        3.0,
-        1e-3,
-    ),
-    "rram": _table1_device(
-        "rram", "MaxNVM Table 1 [8] (28 nm CMOS-access RRAM, 39 F², 1 Mb, 0.56 mm², 6.8 ns, "
-        "write 500 ns best case); 3 b/cell and the MLC3 level spread (1e-5) from [74]",
-        28.0, 39.0, 2.0**20, 0.56, 6.8 * ns, 500 * ns, 3.0, 1e-5,
-    ),
-    "pcm": _table1_device(
-        "pcm", "MaxNVM Table 1 [13] (90 nm MLC-PCM, 25 F², 256 M cells, 120 mm², 320 ns read); "
-        "write 120 ns from [67] (40 nm PCM)",
-        90.0, 25.0, 2.0**28, 120.0, 320 * ns, 120 * ns, 2.0, None,
-    ),
-    "stt": _table1_device(
-        "stt", "MaxNVM Table 1 [19] (28 nm STT-MRAM, 75 F², 1 Mb, 0.214 mm², 2.8 ns read, 20 ns "
-        "write); MLC limited to 2 b/cell (section 2.1)",
-        28.0, 75.0, 2.0**20, 0.214, 2.8 * ns, 20 * ns, 2.0, None,
-    ),
-}  # fmt: skip
-
-#: Sense-amplifier (comparator) energy: TIMELY charging comparator, 65 nm (figures.md 3.2).
-_COMPARATOR_ENERGY = 41.7 * fJ
-_COMPARATOR_TECH = Tech(65)
-
-
 def _sigma_for_misread(bits_per_cell: float, misread: float) -> float:
     """Level sigma (fraction of the window) giving ``misread`` to one adjacent level."""
     spacing = 1.0 / (2.0**bits_per_cell - 1.0)
     return spacing / (2.0 * -statistics.NormalDist().inv_cdf(misread))
 
 
-def _device(technology: str) -> EnvmDevice:
-    validate.check_choice("technology", technology, tuple(ENVM_DEVICES))
-    return ENVM_DEVICES[technology]
+def _device(technology: str) -> devices.EnvmDevice:
+    validate.check_choice("technology", technology, tuple(devices.ENVM_PRESETS))
+    return devices.ENVM_PRESETS[technology]
 
 
 @pytree_dataclass
@@ -411,15 +337,15 @@ class EnvmArray:
             signal window, in [1e-3, 0.5]; ``None`` takes the preset's value (from MaxNVM's MLC3
             fault rate; CTT and RRAM only).
         tech: technology; ``None`` takes the preset's node.
-        technology: ``"ctt"``, ``"rram"``, ``"pcm"`` or ``"stt"`` (static; see
-            :data:`ENVM_DEVICES`).
+        technology: the eNVM device, ``"ctt"``, ``"rram"``, ``"pcm"`` or ``"stt"`` (static; a
+            name of :data:`hwjax.devices.ENVM_PRESETS`).
     """
 
     capacity_bytes: Any
     width_bits: Any
-    bits_per_cell: Any = 1.0
-    level_sigma: Any = None
-    tech: Any = None
+    bits_per_cell: Knob = 1.0
+    level_sigma: Knob | None = None
+    tech: Knob | None = None
     technology: str = static_field("ctt")
 
     def __post_init__(self):
@@ -445,8 +371,8 @@ class EnvmArray:
         )
 
     @property
-    def device(self) -> EnvmDevice:
-        """The technology preset."""
+    def device(self) -> devices.EnvmDevice:
+        """The technology's eNVM macro (:func:`hwjax.devices.envm_device`)."""
         return _device(self.technology)
 
 
@@ -481,14 +407,14 @@ def _column_energy(array: EnvmArray):
     wire_ratio = math.sqrt(device.cell_area / sram_cell)
     ratio = envm_cells(array) / _REF_BITS
     per_cell = _ENERGY_PER_BIT["sram"] * ratio**_CAPACITY_EXPONENT * wire_ratio
-    return scale_energy(per_cell, PUMA_TECH, array.tech)
+    return scale_energy(per_cell, DEFAULT_TECH, array.tech)
 
 
 def envm_read_energy(array: EnvmArray, mode: str = "ste"):
     """Energy of one read of ``width_bits``, J: per sensed cell, the array energy plus
     ``2^b - 1`` comparisons (MaxNVM's parallel sensing; TIMELY comparator, figures.md 3.2)."""
     cells = relax.ceil(array.width_bits / array.bits_per_cell, mode=mode)
-    comparator = scale_energy(_COMPARATOR_ENERGY, _COMPARATOR_TECH, array.tech)
+    comparator = scale_energy(adc.COMPARATOR_ENERGY, adc.COMPARATOR_TECH, array.tech)
     sense = (2.0**array.bits_per_cell - 1.0) * comparator
     return cells * (_column_energy(array) + sense)
 

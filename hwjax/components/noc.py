@@ -70,7 +70,7 @@ against Table 3.4's 0.954, 3.009 and 18.045 pJ.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -78,12 +78,11 @@ import numpy as np
 
 from hwjax import relax, validate
 from hwjax import units as u
-from hwjax._pytree import pytree_dataclass
+from hwjax._pytree import Knob, pytree_dataclass
 from hwjax.cost import Cost
-from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech, scale_area, scale_energy, scale_power
 
-#: Node of the PUMA simulator's and ISAAC's numbers (figures.md 1: 32 nm, vdd 0.9 V).
-PUMA_TECH = Tech(32, 0.9, "HP")
+# The PUMA simulator's and ISAAC's numbers (figures.md 1 and 2) are at DEFAULT_TECH: 32 nm, 0.9 V.
 #: Node of the HyperTransport model (Accelergy ``isaac_chip2chip_link.csv``: 65 nm).
 HT_TECH = Tech(65, 1.1)
 
@@ -160,20 +159,20 @@ class NoC:
         tech: technology node and supply (nested pytree; ``vdd`` is a knob).
     """
 
-    tiles: Any = PUMA_NODE_TILES
-    concentration: Any = 4.0
-    ports: Any = 4.0
-    flit_bits: Any = 32.0
-    packet_bits: Any = 256.0
-    injection_rate: Any = 0.005
-    clock: Any = _TABLE_CLOCK
-    tile_area: Any = PUMA_TILE_AREA
-    router_cycles: Any = 5.0
-    link_cycles: Any = 1.0
-    wire_capacitance: Any = WIRE_CAPACITANCE
-    wire_activity: Any = 0.5
-    saturation_efficiency: Any = SATURATION_EFFICIENCY
-    tech: Tech = PUMA_TECH
+    tiles: Knob = PUMA_NODE_TILES
+    concentration: Knob = 4.0
+    ports: Knob = 4.0
+    flit_bits: Knob = 32.0
+    packet_bits: Knob = 256.0
+    injection_rate: Knob = 0.005
+    clock: Knob = _TABLE_CLOCK
+    tile_area: Knob = PUMA_TILE_AREA
+    router_cycles: Knob = 5.0
+    link_cycles: Knob = 1.0
+    wire_capacitance: Knob = WIRE_CAPACITANCE
+    wire_activity: Knob = 0.5
+    saturation_efficiency: Knob = SATURATION_EFFICIENCY
+    tech: Tech = DEFAULT_TECH
 
     def __post_init__(self):
         check_tech(self.tech)
@@ -293,17 +292,17 @@ def packet_latency_cycles(noc: NoC, mode: str = "ste"):
 def router_energy(noc: NoC):
     """Dynamic energy of one flit through one router, J: full-load power over the flit rate."""
     power = _router_law(_DYNAMIC_LAW, noc.ports, noc.flit_bits)
-    return scale_energy(1.0, PUMA_TECH, noc.tech) * power / (noc.ports * _TABLE_CLOCK)
+    return scale_energy(1.0, DEFAULT_TECH, noc.tech) * power / (noc.ports * _TABLE_CLOCK)
 
 
 def router_leakage(noc: NoC):
     """Leakage power of one router, W."""
-    return scale_power(1.0, PUMA_TECH, noc.tech) * _router_law(_LEAKAGE_LAW, noc.ports, noc.flit_bits)
+    return scale_power(1.0, DEFAULT_TECH, noc.tech) * _router_law(_LEAKAGE_LAW, noc.ports, noc.flit_bits)
 
 
 def router_area(noc: NoC):
     """Area of one router, m² (links are routed over logic and take none)."""
-    return scale_area(1.0, PUMA_TECH, noc.tech) * _router_law(_AREA_LAW, noc.ports, noc.flit_bits)
+    return scale_area(1.0, DEFAULT_TECH, noc.tech) * _router_law(_AREA_LAW, noc.ports, noc.flit_bits)
 
 
 def router_pitch(noc: NoC):
@@ -391,10 +390,10 @@ class ChipLink:
         tech: technology of the chip (scales only the dynamic framing energy).
     """
 
-    bandwidth: Any = HT_BANDWIDTH
-    links: Any = HT_LINKS
-    packet_bits: Any = HT_PACKET_BITS
-    tech: Tech = PUMA_TECH
+    bandwidth: Knob = HT_BANDWIDTH
+    links: Knob = HT_LINKS
+    packet_bits: Knob = HT_PACKET_BITS
+    tech: Tech = DEFAULT_TECH
 
     def __post_init__(self):
         check_tech(self.tech)
@@ -462,8 +461,8 @@ class DataMovement:
     """
 
     noc: NoC = NoC()
-    word_bits: Any = 16.0
-    memory_bits: Any = 256.0
+    word_bits: Knob = 16.0
+    memory_bits: Knob = 256.0
 
     def __post_init__(self):
         if not isinstance(self.noc, NoC):
@@ -476,8 +475,8 @@ class DataMovement:
 
 def _access_energy(access: _Access, noc: NoC):
     """Dynamic energy plus leakage over the access's own cycles, J, at ``noc.tech``."""
-    dynamic = scale_energy(access.dynamic_energy, PUMA_TECH, noc.tech)
-    leakage = scale_power(access.leakage_power, PUMA_TECH, noc.tech)
+    dynamic = scale_energy(access.dynamic_energy, DEFAULT_TECH, noc.tech)
+    leakage = scale_power(access.leakage_power, DEFAULT_TECH, noc.tech)
     return dynamic + leakage * access.cycles / noc.clock
 
 

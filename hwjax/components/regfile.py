@@ -33,14 +33,12 @@ from typing import Any
 import jax.numpy as jnp
 
 from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass
-from hwjax.components import memory
+from hwjax._pytree import Knob, pytree_dataclass
+from hwjax.components import adc, memory
 from hwjax.cost import Cost
-from hwjax.tech import Tech, check_tech
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech
 
 OPS = memory.OPS
-#: TIMON's evaluation node: IBM 45 nm SOI (dissertation section 6.7).
-TIMON_TECH = Tech(45)
 #: Sequential row operations of one ROM-mode look-up (Fig. 3.3): 2 reads + 3 writes.
 ROM_READS, ROM_WRITES = 2.0, 3.0
 
@@ -59,10 +57,10 @@ class RomRegisterFile:
         tech: technology; defaults to PUMA's 32 nm, 0.9 V.
     """
 
-    xbar_size: Any = 128.0
-    xbars_per_core: Any = 2.0
-    word_bits: Any = 16.0
-    tech: Tech = memory.PUMA_TECH
+    xbar_size: Knob = 128.0
+    xbars_per_core: Knob = 2.0
+    word_bits: Knob = 16.0
+    tech: Tech = DEFAULT_TECH
 
     def __post_init__(self):
         validate.check_fields(
@@ -137,18 +135,19 @@ class GpgpuRegisterFile:
         peak_ops_per_clock: tensor-core peak, ops/clock, in [16, 8192] (2 x 4x4x4 MACs = 256).
         clock_hz: core clock, Hz, in [1e8, 5e9]; default 1.545 GHz (RTX 2080 Ti boost clock,
             NVIDIA's specification; the dissertation gives cycles only).
-        tech: technology; defaults to :data:`TIMON_TECH` (45 nm).
+        tech: technology; defaults to TIMON's IBM 45 nm SOI
+            (:data:`hwjax.components.adc.SOI45_TECH`).
     """
 
-    capacity_bytes: Any = 65536.0
-    banks: Any = 4.0
-    sub_banks: Any = 8.0
-    register_bits: Any = 1024.0
-    bytes_per_clock: Any = 128.0
-    operand_bytes_per_clock: Any = 64.0
-    peak_ops_per_clock: Any = 256.0
-    clock_hz: Any = 1.545e9
-    tech: Tech = TIMON_TECH
+    capacity_bytes: Knob = 65536.0
+    banks: Knob = 4.0
+    sub_banks: Knob = 8.0
+    register_bits: Knob = 1024.0
+    bytes_per_clock: Knob = 128.0
+    operand_bytes_per_clock: Knob = 64.0
+    peak_ops_per_clock: Knob = 256.0
+    clock_hz: Knob = 1.545e9
+    tech: Tech = adc.SOI45_TECH
 
     def __post_init__(self):
         validate.check_fields(

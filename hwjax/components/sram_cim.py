@@ -101,10 +101,10 @@ import numpy as np
 
 from hwjax import relax, validate
 from hwjax import units as u
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.components import adc, dac
 from hwjax.cost import Cost, Report, total
-from hwjax.tech import Tech, check_tech, scale_area, scale_energy, scale_power
+from hwjax.tech import DEFAULT_TECH, Tech, check_tech, scale_area, scale_energy, scale_power
 
 ADC_KINDS = ("sar", "tunable_sar")
 ADC_BITS_RANGE = adc.BITS_RANGE
@@ -117,10 +117,6 @@ ARRAY_SIZE_RANGE = (1, 4096)  # wordlines and bitlines per sub-bank
 #: Pipeline stages besides the streams (section 6.4.3: ``#streams + 3``).
 PIPELINE_FILL = 3.0
 
-#: TIMON's evaluation node (dissertation section 6.7.1: 45 nm).
-TIMON_TECH = adc.TIMON_TECH
-#: PUMA simulator constants (figures.md 1): 32 nm, 0.9 V.
-PUMA_TECH = adc.REFERENCE_TECH
 #: RTX 2080 Ti base clock (NVIDIA specification); TIMON's timing comes from this GPU (6.7.1).
 CLOCK_RATE = 1.35 * u.GHz
 #: K64 converts 7 bits (log2(64) + 1); one conversion per clock gives 6.7.1's 8-cycle ADC stage.
@@ -186,21 +182,21 @@ class SRAMCIMBank:
         adc_kind: ``"sar"`` or ``"tunable_sar"`` (static; section 6.6.2).
     """
 
-    dp_width: Any = 64.0
-    stream_width: Any = 1.0
-    slice_width: Any = 1.0
-    adcs: Any = 32.0
-    chunks: Any = 4.0
-    input_bits: Any = 16.0
-    weight_bits: Any = 16.0
-    output_bits: Any = 32.0
-    adc_sample_rate: Any = ADC_SAMPLE_RATE
-    clock_rate: Any = CLOCK_RATE
-    input_density: Any = 0.5
-    weight_density: Any = 0.5
-    cell_energy: Any = None
-    sense_energy: Any = None
-    tech: Tech = TIMON_TECH
+    dp_width: Knob = 64.0
+    stream_width: Knob = 1.0
+    slice_width: Knob = 1.0
+    adcs: Knob = 32.0
+    chunks: Knob = 4.0
+    input_bits: Knob = 16.0
+    weight_bits: Knob = 16.0
+    output_bits: Knob = 32.0
+    adc_sample_rate: Knob = ADC_SAMPLE_RATE
+    clock_rate: Knob = CLOCK_RATE
+    input_density: Knob = 0.5
+    weight_density: Knob = 0.5
+    cell_energy: Knob | None = None
+    sense_energy: Knob | None = None
+    tech: Tech = adc.SOI45_TECH
     wordlines: int = static_field(128)
     bitlines: int = static_field(128)
     sub_banks: int = static_field(8)
@@ -320,7 +316,7 @@ def _counts(bank: SRAMCIMBank, mode: str) -> _Counts:
 
 def _at_node(energy, tech: Tech):
     """An energy anchored at TIMON's 45 nm node, moved to ``tech``, J."""
-    return scale_energy(energy, TIMON_TECH, tech)
+    return scale_energy(energy, adc.SOI45_TECH, tech)
 
 
 def _from_puma(energy, tech: Tech):
@@ -335,7 +331,7 @@ def _register_bit_energy(tech: Tech):
 
 def _dac_energy(bank: SRAMCIMBank):
     """One conversion of a row DAC, J: :mod:`dac`'s ISAAC value at 32 nm, taken at 45 nm."""
-    at_reference = dac.DAC(bank.stream_width, bank.clock_rate, PUMA_TECH)
+    at_reference = dac.DAC(bank.stream_width, bank.clock_rate, DEFAULT_TECH)
     return _from_puma(dac.conversion_energy(at_reference), bank.tech)
 
 
@@ -344,7 +340,7 @@ def _row_energies(bank: SRAMCIMBank, n: _Counts) -> dict[str, Any]:
     # Only the d / s rows of the step are driven (section 6.4.2: "other rows see 0 V"); a DAC or
     # steer output held at 0 V switches no capacitance (dac's switched-capacitance model).
     drivers = n.steps * bank.sub_banks * n.rows
-    wordline = bank.bitlines * WORDLINE_CAPACITANCE_PER_CELL * TIMON_TECH.vdd**2
+    wordline = bank.bitlines * WORDLINE_CAPACITANCE_PER_CELL * adc.SOI45_TECH.vdd**2
     return {
         "IR": n.steps * n.rows * bank.stream_width * _register_bit_energy(bank.tech),
         "SL": drivers * bank.stream_width * _at_node(STEER_ENERGY_PER_BIT, bank.tech),
@@ -360,7 +356,7 @@ def _cell_read_energy(bank: SRAMCIMBank, n: _Counts):
 
 def _array_energies(bank: SRAMCIMBank, n: _Counts) -> dict[str, Any]:
     """SRAM-array energies per input vector, J: bitline charge ``C_BL V dV`` and cell read current."""
-    charge = bank.wordlines * BITLINE_CAPACITANCE_PER_CELL * TIMON_TECH.vdd * SWING_PER_UNIT
+    charge = bank.wordlines * BITLINE_CAPACITANCE_PER_CELL * adc.SOI45_TECH.vdd * SWING_PER_UNIT
     return {
         "bitlines": n.bitline_steps * n.rows * n.units * _at_node(charge, bank.tech),
         "cells": _cell_read_energy(bank, n),
@@ -396,25 +392,21 @@ def _areas(bank: SRAMCIMBank, n: _Counts, conversion: Cost) -> dict[str, Any]:
         "S&A": bank.adcs * SHIFT_ADD_AREA,
         "OR": n.columns * bank.output_bits * REGISTER_AREA_PER_BIT,
     }
-    areas = {name: scale_area(area, TIMON_TECH, bank.tech) for name, area in at_45.items()}
+    areas = {name: scale_area(area, adc.SOI45_TECH, bank.tech) for name, area in at_45.items()}
     areas["ADC"] = bank.adcs * conversion.area
     return areas
 
 
 def _leakages(bank: SRAMCIMBank, n: _Counts, conversion: Cost) -> dict[str, Any]:
     """Leakage power of the bank's peripherals, W (keys as in :func:`_areas`)."""
-    register = scale_power(REGISTER_LEAKAGE_PER_BIT, TIMON_TECH, bank.tech)
+    register = scale_power(REGISTER_LEAKAGE_PER_BIT, adc.SOI45_TECH, bank.tech)
     return {
         "IR": bank.wordlines * bank.input_bits * register,
         "DAC": bank.sub_banks * bank.wordlines * dac.leakage(_dac(bank)),
         "ADC": bank.adcs * conversion.leakage,
-        "S&A": bank.adcs * scale_power(SHIFT_ADD_LEAKAGE, TIMON_TECH, bank.tech),
+        "S&A": bank.adcs * scale_power(SHIFT_ADD_LEAKAGE, adc.SOI45_TECH, bank.tech),
         "OR": n.columns * bank.output_bits * register,
     }
-
-
-def _check_mode(mode: str) -> str:
-    return validate.check_choice("mode", mode, relax.MODES)
 
 
 def stage_latencies(bank: SRAMCIMBank, active_bits=None, mode: str = "ste") -> dict[str, Any]:
@@ -429,7 +421,7 @@ def stage_latencies(bank: SRAMCIMBank, active_bits=None, mode: str = "ste") -> d
         ``{"adc": conversions per ADC x ADC latency, "other": chunks / clock_rate}``, where
         "other" is each of the row, analog and output stages (section 6.7.1: ``s`` cycles).
     """
-    _check_mode(mode)
+    relax.check_mode(mode)
     n = _counts(bank, mode)
     conversion = adc.conversion(_adc(bank), active_bits)
     return {"adc": n.per_adc * conversion.latency, "other": bank.chunks / bank.clock_rate}
@@ -470,7 +462,7 @@ def energy_breakdown(bank: SRAMCIMBank, active_bits=None, mode: str = "ste") -> 
         pipeline, so the parallel total is that latency), its area (m²) and leakage (W);
         ``ops`` (2 per MAC) sits on ``sram_array/cells``. ``total`` equals :func:`mvm`.
     """
-    _check_mode(mode)
+    relax.check_mode(mode)
     n = _counts(bank, mode)
     conversion = adc.conversion(_adc(bank), active_bits)
     stages = stage_latencies(bank, active_bits, mode)
@@ -506,7 +498,7 @@ def area_breakdown(bank: SRAMCIMBank, mode: str = "ste") -> Report:
         bank: the bank.
         mode: ``"exact"``, ``"ste"`` or ``"smooth"`` for the output-register size.
     """
-    _check_mode(mode)
+    relax.check_mode(mode)
     areas = _areas(bank, _counts(bank, mode), adc.conversion(_adc(bank)))
     order = ("IR", "SL", "DAC", "SRU", "ADC", "S&A", "OR")
     return Report({name: Cost(0.0, 0.0, areas[name]) for name in order}, compose="parallel")

@@ -8,6 +8,8 @@ every draw is ``G + sigma(G) z`` with ``z`` a fixed standard normal, so gradient
 ``G`` and ``sigma``). Every random draw comes from an explicit ``key``; ``key=None`` means
 noise-free and raises ``ValueError`` when a noise knob is > 0 (under a trace, where the knob
 cannot be inspected, the result is NaN instead, so the mistake cannot pass silently).
+Named devices live in :mod:`hwjax.devices`: :func:`from_device` builds a model from one of them,
+:func:`from_fit` from a CrossSim fit that has no device there.
 
 **Levels to conductances.** Level ``L`` in ``[0, max_level]`` is programmed to
 ``G = g_min + (L / max_level)(g_max - g_min)`` (a linear map over the window, as CrossSim's
@@ -67,14 +69,13 @@ within 0.5% up to an IR-drop ratio ``x = G_mean r (L(N) + L(K))`` of 0.2, 1.5% a
 7% off at x = 0.2 and ideal wires 27% (tests/sim/test_devices.py). With inputs of mixed sign
 (``D / I0 < 0``) it falls back to ``I0 - D`` (1.6% of the largest column current at x ~ 0.9).
 
-Assumptions: the Wan RRAM preset's window (``g_min = 1 uS``) is [est]: the fit gives only
+Assumptions: the Wan RRAM fit's window (``g_min = 1 uS``) is [est]: the fit gives only
 ``g_max <= 39.26 uS``. Rates, sigmas and times are checked at construction (concrete values
 raise ``ValueError`` naming the parameter; traced values are clamped, hwjax.validate).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import jax
@@ -83,7 +84,7 @@ import numpy as np
 
 from hwjax import devices as hw_devices
 from hwjax import validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.units import nS, uS
 
 ERROR_FORMS = ("independent", "proportional", "inverse_proportional", "fit", "parabolic")
@@ -114,21 +115,21 @@ class DeviceModel:
         clip_conductance: clip perturbed conductances to the window (static).
     """
 
-    g_min: Any = 1e-6
-    g_max: Any = 1e-5
-    v_read: Any = 0.1
+    g_min: Knob = 1e-6
+    g_max: Knob = 1e-5
+    v_read: Knob = 0.1
     programming_form: str = static_field("independent")
-    programming_sigma: Any = 0.0
+    programming_sigma: Knob = 0.0
     programming_fit: Any = static_field(None)
     read_form: str = static_field("independent")
-    read_sigma: Any = 0.0
+    read_sigma: Knob = 0.0
     read_fit: Any = static_field(None)
-    stuck_on_rate: Any = 0.0
-    stuck_off_rate: Any = 0.0
-    drift_nu: Any = 0.0
-    drift_time: Any = 0.0
-    drift_t0: Any = 1.0
-    wire_resistance: Any = 0.0
+    stuck_on_rate: Knob = 0.0
+    stuck_off_rate: Knob = 0.0
+    drift_nu: Knob = 0.0
+    drift_time: Knob = 0.0
+    drift_t0: Knob = 1.0
+    wire_resistance: Knob = 0.0
     drift_form: str = static_field("constant")
     clip_conductance: bool = static_field(True)
 
@@ -177,10 +178,12 @@ def from_device(device: hw_devices.Device | str, **overrides) -> DeviceModel:
     The window is the device's ``[g_off, g_on]`` (access resistance included) and its read
     voltage; a device with a programming (read) noise fit gets form ``"fit"`` at ``s = 1``; the
     PCM preset (Joshi's fit) also gets Joshi's state-dependent drift with ``t0 = 27.36 s``
-    (``drift_time`` stays 0 until overridden). ``overrides`` replace any field.
+    (``drift_time`` stays 0 until overridden). ``overrides`` replace any field, e.g.
+    ``from_device("taox", programming_form="parabolic", programming_sigma=1.0)`` for the Sandia
+    TaOx error model.
 
     Args:
-        device: a Device or a preset name of :data:`hwjax.devices.PRESETS`.
+        device: a Device or a name of :data:`hwjax.devices.PRESETS`.
         **overrides: DeviceModel fields.
     """
     if isinstance(device, str):
@@ -196,35 +199,28 @@ def from_device(device: hw_devices.Device | str, **overrides) -> DeviceModel:
     return DeviceModel(**fields)
 
 
-def preset(name: str, **overrides) -> DeviceModel:
-    """Device models for the CrossSim fits of figures.md 5.3, by name.
+def from_fit(fit: hw_devices.NoiseModel, **overrides) -> DeviceModel:
+    """A :class:`DeviceModel` over a programming-error fit's own conductance range.
 
-    ``"rram_milo"`` (Milo IRPS 2021: 50-225 uS, programming fit), ``"rram_wan"`` (Wan Nature
-    2022: 1 [est] - 39.26 uS), ``"pcm_joshi"`` (the ``pcm`` Device: fit and Joshi drift),
-    ``"sonos"`` (the ``sonos`` Device: programming and read fits), ``"taox_parabolic"`` (the
-    ``taox`` Device, on/off 10, with the Sandia parabolic programming error at ``s = 1``).
+    For the CrossSim fits without a device in :mod:`hwjax.devices` (those with a
+    ``conductance_range``: :data:`~hwjax.devices.MILO_RRAM_PROGRAMMING`, 50-225 uS, and
+    :data:`~hwjax.devices.WAN_RRAM_PROGRAMMING`, 1 [est] - 39.26 uS): the window is the fit's
+    range, the form ``"fit"`` at ``s = 1``. A fit of a registry device comes with
+    :func:`from_device` instead. ``overrides`` replace any field.
+
+    Raises:
+        ValueError: naming ``fit`` when it has no ``conductance_range``.
     """
-    makers = {
-        "rram_milo": lambda: DeviceModel(
-            g_min=50 * uS,
-            g_max=225 * uS,
-            programming_form="fit",
-            programming_fit=hw_devices.MILO_RRAM_PROGRAMMING,
-            programming_sigma=1.0,
-        ),
-        "rram_wan": lambda: DeviceModel(
-            g_min=1 * uS,
-            g_max=39.26 * uS,
-            programming_form="fit",
-            programming_fit=hw_devices.WAN_RRAM_PROGRAMMING,
-            programming_sigma=1.0,
-        ),
-        "pcm_joshi": lambda: from_device("pcm"),
-        "sonos": lambda: from_device("sonos"),
-        "taox_parabolic": lambda: from_device("taox", programming_form="parabolic", programming_sigma=1.0),
-    }
-    validate.check_choice("preset", name, tuple(makers))
-    return dataclasses.replace(makers[name](), **overrides)
+    if not isinstance(fit, hw_devices.NoiseModel) or fit.conductance_range is None:
+        raise ValueError(
+            f"fit must be a hwjax.devices.NoiseModel with a conductance_range; got {fit!r} "
+            "(a registry device's fit comes with from_device)"
+        )
+    g_min, g_max = fit.conductance_range
+    fields: dict[str, Any] = dict(
+        g_min=g_min, g_max=g_max, programming_form="fit", programming_fit=fit, programming_sigma=1.0
+    )
+    return DeviceModel(**{**fields, **overrides})
 
 
 # --- error forms ----------------------------------------------------------------------------------

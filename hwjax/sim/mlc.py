@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hwjax import validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.components import memory
 
 ENCODINGS = ("dense", "csr", "bitmask")
@@ -61,8 +61,8 @@ class MLCConfig:
 
     bits_per_cell: int = static_field(2)
     gray: bool = static_field(False)
-    rate: Any = 0.0
-    far_rate: Any = 0.0
+    rate: Knob = 0.0
+    far_rate: Knob = 0.0
 
     def __post_init__(self):
         validate.check_range("bits_per_cell", self.bits_per_cell, 1, _MAX_BITS_PER_CELL, integer=True)

@@ -81,14 +81,12 @@ magnitude; 24 keeps integer codes exact in float32), cells of 1-8 bits (PUMA: 2-
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.sim import quantize as q
 from hwjax.sim.quantize import quantize_inputs, quantize_weights
 
@@ -147,11 +145,11 @@ class MVMConfig:
     input_bits: int = static_field(8)
     bits_per_step: int = static_field(1)
     rows: int = static_field(128)
-    adc_bits: Any = None
-    adc_full_scale: Any = None
-    weight_clip: Any = 1.0
-    input_clip: Any = 1.0
-    device: Any = None
+    adc_bits: Knob | None = None
+    adc_full_scale: Knob | None = None
+    weight_clip: Knob = 1.0
+    input_clip: Knob = 1.0
+    device: Knob | None = None
 
     def __post_init__(self):
         validate.check_choice("encoding", self.encoding, ENCODINGS + SRAM_ENCODINGS)
@@ -444,7 +442,7 @@ def bitsliced_mvm(weights, x, config: MVMConfig, key=None, mode: str = "ste"):
     Returns:
         ``(..., N)`` outputs; gradients in ``weights`` and ``x`` are those of ``x @ weights``.
     """
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     if not isinstance(config, MVMConfig):
         raise ValueError(f"config must be an MVMConfig, got {type(config).__name__}")
     weights, x = jnp.asarray(weights), jnp.asarray(x)

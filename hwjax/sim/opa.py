@@ -30,14 +30,13 @@ unchanged).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 
 PANTHER_SLICE_BITS = (4, 4, 4, 6, 6, 5, 5, 5)  # MSB first, section 5.6.3
 _MAX_SLICE_BITS = 16
@@ -64,9 +63,9 @@ class OPAConfig:
     value_bits: int = static_field(4)
     input_bits: int = static_field(16)
     delta_bits: int = static_field(16)
-    x_scale: Any = 1.0
-    delta_scale: Any = 1.0
-    update_sigma: Any = 0.0
+    x_scale: Knob = 1.0
+    delta_scale: Knob = 1.0
+    update_sigma: Knob = 0.0
 
     def __post_init__(self):
         validate.check_range("value_bits", self.value_bits, 1, 8, integer=True)

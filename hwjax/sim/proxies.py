@@ -88,7 +88,7 @@ import jax
 import jax.numpy as jnp
 
 from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 
 __all__ = ["ErrorBudget", "ProxyConfig", "error_variance", "from_mvm_config", "snr", "snr_db"]
 
@@ -128,19 +128,19 @@ class ProxyConfig:
         differential: two arrays per weight (``True``) or one (static).
     """
 
-    adc_bits: Any = 8.0
-    bits_per_step: Any = 1.0
-    bits_per_cell: Any = 2.0
-    rows: Any = 128.0
-    weight_bits: Any = 8.0
-    input_bits: Any = 8.0
-    programming_sigma: Any = 0.0
-    read_sigma: Any = 0.0
-    stuck_on_rate: Any = 0.0
-    stuck_off_rate: Any = 0.0
-    adc_full_scale: Any = None
-    weight_clip: Any = 1.0
-    input_clip: Any = 1.0
+    adc_bits: Knob = 8.0
+    bits_per_step: Knob = 1.0
+    bits_per_cell: Knob = 2.0
+    rows: Knob = 128.0
+    weight_bits: Knob = 8.0
+    input_bits: Knob = 8.0
+    programming_sigma: Knob = 0.0
+    read_sigma: Knob = 0.0
+    stuck_on_rate: Knob = 0.0
+    stuck_off_rate: Knob = 0.0
+    adc_full_scale: Knob | None = None
+    weight_clip: Knob = 1.0
+    input_clip: Knob = 1.0
     differential: bool = static_field(True)
 
     def __post_init__(self):

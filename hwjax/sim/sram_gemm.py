@@ -74,14 +74,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from hwjax import relax, validate
-from hwjax._pytree import pytree_dataclass, static_field
+from hwjax._pytree import Knob, pytree_dataclass, static_field
 from hwjax.sim import mvm
 from hwjax.sim import quantize as q
 
@@ -120,11 +119,11 @@ class SRAMGemmConfig:
     input_bits: int = static_field(16)
     weight_bits: int = static_field(16)
     adc_kind: str = static_field("sar")
-    adc_bits: Any = None
-    adc_full_scale: Any = None
-    threshold: Any = 0.0
-    weight_clip: Any = 1.0
-    input_clip: Any = 1.0
+    adc_bits: Knob | None = None
+    adc_full_scale: Knob | None = None
+    threshold: Knob = 0.0
+    weight_clip: Knob = 1.0
+    input_clip: Knob = 1.0
 
     def __post_init__(self):
         validate.check_choice("adc_kind", self.adc_kind, ADC_KINDS)
@@ -320,7 +319,7 @@ def gemm(a, b, config: SRAMGemmConfig, key=None, mode: str = "ste"):
         pruned weights get none); the clips and ADC knobs keep their own.
     """
     del key
-    validate.check_choice("mode", mode, relax.MODES)
+    relax.check_mode(mode)
     if not isinstance(config, SRAMGemmConfig):
         raise ValueError(f"config must be a SRAMGemmConfig, got {type(config).__name__}")
     a, b = jnp.asarray(a), jnp.asarray(b)

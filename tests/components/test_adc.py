@@ -54,7 +54,7 @@ def test_timon_law_quadratic_to_8_bits_then_exponential():
     # Dissertation 6.4.3 / Fig. 6.8: energy and latency ~quadratic for N <= 8, exponential after.
     def measure(field):
         def at(n):
-            cost = adc.conversion(adc.ADC(n, 1 * u.GHz, adc.TIMON_TECH, calibration="timon"))
+            cost = adc.conversion(adc.ADC(n, 1 * u.GHz, adc.SOI45_TECH, calibration="timon"))
             return float(getattr(cost, field))
 
         return at
@@ -82,15 +82,15 @@ def test_timon_energy_is_anchored_to_the_survey_envelope_at_8_bits():
     # 45 nm the 8-bit total energy equals the envelope (rtol 1e-5: float32), whatever the rate
     # (the trendline is at constant area; the rate sets latency only); 7 bits is 65/128 of it.
     for rate in (0.1 * u.GHz, 1 * u.GHz):
-        cost = adc.conversion(adc.ADC(8.0, rate, adc.TIMON_TECH, calibration="timon"))
+        cost = adc.conversion(adc.ADC(8.0, rate, adc.SOI45_TECH, calibration="timon"))
         np.testing.assert_allclose(cost.total_energy, adc.survey_energy_envelope(8.0), rtol=1e-5)
-    seven = adc.conversion(adc.ADC(7.0, 1 * u.GHz, adc.TIMON_TECH, calibration="timon")).total_energy
+    seven = adc.conversion(adc.ADC(7.0, 1 * u.GHz, adc.SOI45_TECH, calibration="timon")).total_energy
     np.testing.assert_allclose(seven / adc.survey_energy_envelope(8.0), 65.0 / 128.0, rtol=1e-5)
 
 
 def test_timon_adc_area_matches_table_6_3():
     # Table 6.3: 32 shared ADCs, 0.1056 mm² at 45 nm, 7-bit (K64).
-    area = adc.conversion(adc.ADC(7, 1 * u.GHz, adc.TIMON_TECH, calibration="timon")).area
+    area = adc.conversion(adc.ADC(7, 1 * u.GHz, adc.SOI45_TECH, calibration="timon")).area
     assert float(area) * 32 == pytest.approx(0.1056 * u.mm2, rel=0.01)
 
 

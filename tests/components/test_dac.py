@@ -135,7 +135,7 @@ def test_area_and_leakage_double_per_bit():
 def test_technology_scaling():
     # figures.md 6: area moves with the area table; at nominal supply the energy moves with the
     # Stillmaker-Baas energy ratio (the capacitance factor is defined so).
-    src, dst = D.ISAAC_TECH, hj.Tech(16)
+    src, dst = hj.DEFAULT_TECH, hj.Tech(16)
     at_src, at_dst = D.conversion(D.DAC(tech=src)), D.conversion(D.DAC(tech=dst))
     np.testing.assert_allclose(at_dst.area / at_src.area, hj.area_factor(32, 16), rtol=1e-6)
     np.testing.assert_allclose(at_dst.energy, hj.scale_energy(at_src.energy, src, dst), rtol=1e-5)

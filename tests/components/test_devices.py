@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hwjax import devices
-from hwjax.devices import Device, device, noise_sigma
+from hwjax.devices import Device, device, envm_device, noise_sigma
 from hwjax.units import MOhm, V, kOhm, nA, ns, uS
 
 _BASE = dict(v_read=0.2, read_pulse=10 * ns, read_latency=10 * ns, write_energy=1e-15, write_latency=50 * ns)
@@ -28,6 +28,18 @@ def test_unknown_device_name_lists_the_valid_names():
     with pytest.raises(ValueError, match="device") as error:
         device("unobtainium")
     for name in devices.PRESETS:
+        assert repr(name) in str(error.value)
+
+
+def test_one_name_space_holds_every_device():
+    # Crossbar cells and eNVM macros share the registry's names; a name in both is one technology.
+    assert set(devices.NAMES) == set(devices.PRESETS) | set(devices.ENVM_PRESETS)
+    assert set(devices.ENVM_PRESETS) == {"ctt", "rram", "pcm", "stt"}
+    for name, macro in devices.ENVM_PRESETS.items():
+        assert envm_device(name) is macro and macro.name == name and macro.source
+    with pytest.raises(ValueError, match="device") as error:
+        envm_device("nand")
+    for name in devices.ENVM_PRESETS:
         assert repr(name) in str(error.value)
 
 

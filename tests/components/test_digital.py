@@ -128,7 +128,7 @@ def test_arithmetic_scales_with_technology():
 def test_arithmetic_latency_is_one_cycle_of_the_clock():
     np.testing.assert_allclose(float(digital.add(_unit("int", 8, cycle=2e-9)).latency), 2e-9, rtol=1e-7)
     default = digital.add(_unit("int", 8)).latency
-    expected = hj.scale_delay(1e-9, digital.PUMA_TECH, digital.HOROWITZ_TECH)
+    expected = hj.scale_delay(1e-9, hj.DEFAULT_TECH, digital.HOROWITZ_TECH)
     np.testing.assert_allclose(float(default), float(expected), rtol=1e-6)
 
 
@@ -277,11 +277,11 @@ def test_puma_units_scale_with_technology():
     base, moved = digital.VFU(width=2.0), digital.VFU(width=2.0, tech=tech)
     a, b = digital.vfu_op(base, 8.0, "div"), digital.vfu_op(moved, 8.0, "div")
     np.testing.assert_allclose(float(b.area), float(a.area) * hj.area_factor(32, 22), rtol=1e-6)
-    expected_energy = hj.scale_energy(float(a.energy), digital.PUMA_TECH, tech)
+    expected_energy = hj.scale_energy(float(a.energy), hj.DEFAULT_TECH, tech)
     np.testing.assert_allclose(float(b.energy), float(expected_energy), rtol=1e-5)
-    expected_leak = hj.scale_power(float(a.leakage), digital.PUMA_TECH, tech)
+    expected_leak = hj.scale_power(float(a.leakage), hj.DEFAULT_TECH, tech)
     np.testing.assert_allclose(float(b.leakage), float(expected_leak), rtol=1e-5)
-    expected_latency = hj.scale_delay(float(a.latency), digital.PUMA_TECH, tech)
+    expected_latency = hj.scale_delay(float(a.latency), hj.DEFAULT_TECH, tech)
     np.testing.assert_allclose(float(b.latency), float(expected_latency), rtol=1e-5)
     fixed_clock = digital.vfu_op(digital.VFU(width=2.0, tech=tech, cycle=1e-9), 8.0, "div")
     np.testing.assert_allclose(float(fixed_clock.latency), 4e-9, rtol=1e-6)

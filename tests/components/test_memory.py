@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import hwjax as hj
-from hwjax.components import memory
+from hwjax import devices
+from hwjax.components import adc, digital, memory
 from hwjax.units import mm2, mW, ns, pJ
 
 CYCLE = 1 * ns  # PUMA simulator: cycle_time = 1 ns; E (pJ) = pow_dyn (mW) x 1 ns (figures.md 1)
@@ -71,7 +72,7 @@ def test_table_3_5_tile_data_memory():
 @pytest.mark.parametrize("size_kb,energy_pj", [(8, 10.0), (32, 20.0), (1024, 100.0)])
 def test_horowitz_sram_reads_within_factor_1_5(size_kb, energy_pj):
     # figures.md 4: 64-bit SRAM/cache reads at 45 nm, 0.9 V (not used in the fit).
-    mem = memory.Memory(size_kb * 1024, 64.0, tech=memory.HOROWITZ_TECH)
+    mem = memory.Memory(size_kb * 1024, 64.0, tech=digital.HOROWITZ_TECH)
     ratio = float(memory.read_energy(mem) / pJ) / energy_pj
     assert 1 / 1.5 <= ratio <= 1.5
 
@@ -163,7 +164,7 @@ def test_access_ste_gradient_flows_to_every_knob():
 
 def test_tech_scaling_follows_stillmaker_baas():
     at_32, at_14 = memory.Memory(4096, 32.0), memory.Memory(4096, 32.0, tech=hj.Tech(14))
-    expected = hj.scale_energy(1.0, memory.PUMA_TECH, hj.Tech(14))
+    expected = hj.scale_energy(1.0, hj.DEFAULT_TECH, hj.Tech(14))
     _close(memory.read_energy(at_14) / memory.read_energy(at_32), float(expected), 1e-5)
     _close(memory.area(at_14) / memory.area(at_32), hj.area_factor(32, 14), 1e-5)
 
@@ -216,7 +217,7 @@ def test_ctt_table_4_area_and_read_latency(capacity_mb, bpc, area, read_ns):
 @pytest.mark.parametrize("technology", ["rram", "pcm", "stt"])
 def test_table_1_macro_is_reproduced_at_its_node(technology):
     # MaxNVM Table 1: macro area and read latency at the chip's own capacity and node.
-    device = memory.ENVM_DEVICES[technology]
+    device = devices.envm_device(technology)
     table = {"rram": (0.56, 6.8), "pcm": (120.0, 320.0), "stt": (0.214, 2.8)}[technology]
     array = memory.EnvmArray(device.reference_cells / 8, 64.0, 1.0, 0.02, technology=technology)
     _close(memory.envm_area(array) / mm2, table[0], 1e-4)
@@ -228,7 +229,7 @@ def test_mlc_packs_more_bits_per_area_but_senses_exponentially_more():
     mlc = memory.EnvmArray(4 * MB, 64.0, 3.0, technology="ctt")
     assert float(memory.envm_area(mlc) / memory.envm_area(slc)) < 0.4
     assert memory.envm_read_latency(mlc) < memory.envm_read_latency(slc)  # fewer cells, one step
-    comparator = hj.scale_energy(memory._COMPARATOR_ENERGY, memory._COMPARATOR_TECH, slc.tech)
+    comparator = hj.scale_energy(adc.COMPARATOR_ENERGY, adc.COMPARATOR_TECH, slc.tech)
     sense_mlc = math.ceil(64 / 3) * 7 * float(comparator)
     assert float(memory.envm_read_energy(mlc, mode="exact")) > sense_mlc
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwjax import Tech, scale_area, scale_energy
+from hwjax import DEFAULT_TECH, Tech, scale_area, scale_energy
 from hwjax import units as u
 from hwjax.components import noc
 
@@ -191,9 +191,9 @@ def test_scaling_to_another_node():
     at_65 = noc.NoC(tech=Tech(65), injection_rate=0.0)
     at_32 = noc.NoC(injection_rate=0.0)
     energy_ratio = float(noc.router_energy(at_65) / noc.router_energy(at_32))
-    assert energy_ratio == pytest.approx(float(scale_energy(1.0, noc.PUMA_TECH, Tech(65))), rel=1e-5)
+    assert energy_ratio == pytest.approx(float(scale_energy(1.0, DEFAULT_TECH, Tech(65))), rel=1e-5)
     area_ratio = float(noc.router_area(at_65) / noc.router_area(at_32))
-    assert area_ratio == pytest.approx(float(scale_area(1.0, noc.PUMA_TECH, Tech(65))), rel=1e-5)
+    assert area_ratio == pytest.approx(float(scale_area(1.0, DEFAULT_TECH, Tech(65))), rel=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------

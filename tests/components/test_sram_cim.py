@@ -75,7 +75,7 @@ def test_latency_is_streams_plus_3_times_outputs_per_adc_times_adc_latency(knobs
     streams = math.ceil(bank.input_bits / t)
     outputs = bank.sub_banks * math.ceil(bank.bitlines / (width * s))
     converter = A.ADC(
-        math.log2(bank.dp_width) + t * width, bank.adc_sample_rate, S.TIMON_TECH, calibration="timon"
+        math.log2(bank.dp_width) + t * width, bank.adc_sample_rate, A.SOI45_TECH, calibration="timon"
     )
     expected = (streams + 3) * math.ceil(outputs / bank.adcs) * float(A.conversion(converter).latency)
     stages = S.stage_latencies(bank, mode="exact")

@@ -28,16 +28,17 @@ from hwjax_models import analog_tile as at
 SANDIA = 1.5  # the issue's factor for the Sandia table
 MARINELLA = 2.0  # the issue's factor for Marinella's abstract
 
-# Sandia table: energy per op (fJ) and array latency (us) of the 8-bit VMM, MVM and OPU.
+# Sandia table: energy per op (fJ) and array latency (us) of the 8-bit VMM, MVM and OPU; its
+# "ReRAM" row is the registry's TaOx device.
 SANDIA_ENERGY = {
     "ecram": {"vmm": 11.9, "mvm": 11.9, "opu": 0.2},
-    "reram": {"vmm": 12.2, "mvm": 12.2, "opu": 2.1},
+    "taox": {"vmm": 12.2, "mvm": 12.2, "opu": 2.1},
     "sonos": {"vmm": 13.7, "mvm": 13.7, "opu": 68.2},
     "sram": {"vmm": 2718.0, "mvm": 4630.0, "opu": 4102.0},
 }
 SANDIA_LATENCY = {
     "ecram": {"vmm": 0.39, "mvm": 0.39, "opu": 1.9},
-    "reram": {"vmm": 0.38, "mvm": 0.38, "opu": 0.51},
+    "taox": {"vmm": 0.38, "mvm": 0.38, "opu": 0.51},
     "sonos": {"vmm": 0.40, "mvm": 0.40, "opu": 20.0},
     "sram": {"vmm": 4.0, "mvm": 32.0, "opu": 8.0},
 }
@@ -127,7 +128,7 @@ def test_sram_array_latency(sram, kernel):
 
 def test_analog_beats_sram_by_two_orders(analog, sram):
     # Sandia "Tile Analysis": "two orders of magnitude beyond digital" for the ReRAM VMM.
-    assert float(hj.energy_per_op(sram["vmm"]) / hj.energy_per_op(analog["reram", "vmm"])) > 100.0
+    assert float(hj.energy_per_op(sram["vmm"]) / hj.energy_per_op(analog["taox", "vmm"])) > 100.0
 
 
 # --- Marinella's abstract, factor 2 -----------------------------------------------------------------
@@ -154,8 +155,8 @@ def test_marinella_advantages(comparison, baseline, quantity, published):
 def test_sram_ratios_follow_from_the_sandia_table_summed_over_kernels():
     # The aggregation assumed for Marinella's ratios: the Sandia table's three kernels summed
     # give 11450 / 26.5 fJ = 432x and 44 / 1.27 us = 34.6x, the abstract's 430x and 34x (2%).
-    energy = sum(SANDIA_ENERGY["sram"].values()) / sum(SANDIA_ENERGY["reram"].values())
-    latency = sum(SANDIA_LATENCY["sram"].values()) / sum(SANDIA_LATENCY["reram"].values())
+    energy = sum(SANDIA_ENERGY["sram"].values()) / sum(SANDIA_ENERGY["taox"].values())
+    latency = sum(SANDIA_LATENCY["sram"].values()) / sum(SANDIA_LATENCY["taox"].values())
     assert energy == pytest.approx(430.0, rel=0.02)
     assert latency == pytest.approx(34.0, rel=0.02)
 
@@ -168,8 +169,8 @@ def test_preset_read_windows_would_miss_the_table(name, low, high):
     # Why the tile reads every device in the TaOx window (module docstring): the presets' own
     # windows give array energies of 0.002 fJ (ECRAM) and 36 fJ (SONOS) per op, which with the
     # 0.2 fJ periphery fall far outside the table's 11.9 and 13.7 fJ.
-    tile = at.DEVICES[name]
-    preset = devices.device({"ecram": "ecram", "sonos": "sonos"}[name])
+    tile = at.sandia_device(name)
+    preset = devices.device(name)
     own = dataclasses.replace(tile, r_on=preset.r_on, r_off=preset.r_off, v_read=preset.v_read)
     xb = hj.components.crossbar.Crossbar(1024.0, 1024.0, own.bits_per_cell, own, tech=at.TILE_TECH)
     energy = hj.components.crossbar.mvm(xb, 8.0).energy / (1024 * 1024)

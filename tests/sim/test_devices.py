@@ -88,7 +88,7 @@ def test_read_noise_moments_match_the_form_and_are_redrawn(form, s, fit):
 
 def test_parabolic_error_is_smallest_at_low_conductance():
     # Sandia TaOx error model (seed "Sandia TaOx ReRAM Error Model"): error grows with the target.
-    model = d.preset("taox_parabolic")
+    model = d.from_device("taox", programming_form="parabolic", programming_sigma=1.0)
     g = jnp.linspace(model.g_min, model.g_max, 5)
     sigma = np.asarray(d.programming_sigma(model, g))
     assert np.all(np.diff(sigma) > 0)
@@ -96,11 +96,13 @@ def test_parabolic_error_is_smallest_at_low_conductance():
     assert sigma[-1] / sigma[0] == pytest.approx(23.0, rel=1e-4)
 
 
-def test_fit_presets_reproduce_the_published_fits():
+def test_fit_models_reproduce_the_published_fits():
     # figures.md 5.3: Milo sigma at 100 uS = 4.782321 - 0.9107 = 3.8716 uS; SONOS via the current.
-    milo = d.preset("rram_milo")
+    milo = d.from_fit(hw_devices.MILO_RRAM_PROGRAMMING)
+    assert (milo.g_min, milo.g_max) == (50 * uS, 225 * uS)
+    assert d.from_fit(hw_devices.WAN_RRAM_PROGRAMMING).g_max == 39.26 * uS
     assert float(d.programming_sigma(milo, 100 * uS)) == pytest.approx(3.871621 * uS, rel=1e-5)
-    sonos = d.preset("sonos")
+    sonos = d.from_device("sonos")
     g = 10 * uS
     current_na = g * sonos.v_read / 1e-9
     expected = 12.58037 * (1 - np.exp(-current_na / 215.36557)) * 1e-9 / sonos.v_read
@@ -171,7 +173,7 @@ def test_joshi_drift_exponent_statistics():
 
 
 def test_same_key_same_result_different_keys_differ():
-    model = d.preset("sonos", stuck_off_rate=0.01)
+    model = d.from_device("sonos", stuck_off_rate=0.01)
     levels = jnp.broadcast_to(jnp.arange(3.0) * 50, _SHAPE)
     a = d.program(model, levels, 127.0, jax.random.key(7))
     b = d.program(model, levels, 127.0, jax.random.key(7))
@@ -191,7 +193,7 @@ def test_noise_free_without_key_and_raising_when_noise_needs_one():
     with pytest.raises(ValueError, match="read_sigma"):
         d.read(d.DeviceModel(read_sigma=0.01), jnp.ones(3) * 1e-6)
     with pytest.raises(ValueError, match="drift_time"):
-        d.drift(d.preset("pcm_joshi", drift_time=100.0), jnp.ones(3) * 1e-6)
+        d.drift(d.from_device("pcm", drift_time=100.0), jnp.ones(3) * 1e-6)
     # traced knobs cannot raise: the result is NaN rather than silently noise-free
     traced = jax.jit(lambda s: d.program(d.DeviceModel(programming_sigma=s), jnp.ones(3), 3.0))
     assert np.all(np.isnan(np.asarray(traced(0.01))))
@@ -223,8 +225,10 @@ def test_bad_call_arguments_raise():
         d.program(d.DeviceModel(), jnp.ones(2), 0.0)
     with pytest.raises(ValueError, match="wire_resistance"):
         d.nodal_currents(jnp.ones((2, 2)) * 1e-6, jnp.ones(2), 0.0)
-    with pytest.raises(ValueError, match="preset"):
-        d.preset("unobtainium")
+    with pytest.raises(ValueError, match="device"):
+        d.from_device("unobtainium")
+    with pytest.raises(ValueError, match="fit"):
+        d.from_fit(hw_devices.SONOS_READ)  # the sonos device's fit: from_device("sonos")
 
 
 # --- transforms ----------------------------------------------------------------------------------
