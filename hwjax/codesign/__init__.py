@@ -1,21 +1,13 @@
-"""Co-design: searching a design's knobs for the best cost under constraints.
+"""Co-design: a network and its hardware optimized together.
 
-:mod:`~hwjax.codesign.constrained` refines the best design of a sweep by gradient descent on
-relaxed knobs, with constraints as penalties, then rounds it to a buildable design and
-re-evaluates it exactly (:func:`optimize`). A design is any ``fn(knobs, mode) -> columns``;
-:func:`columns` gives a Cost's columns (energy J, latency s, area m², power W, EDP J·s, ops,
-TOPS/W, TOPS/mm²). Nothing here knows a specific accelerator: ranges, rounding and defaults are
-arguments (``hwjax_models.architectures`` supplies them for the published models).
-
-:mod:`~hwjax.codesign.clustering` co-designs a layer's sparsity with its crossbars
-(TraNNsformer): :func:`spectral_clustering` and :func:`scic` gather a pruned layer's weights into
-clusters that each fill one crossbar; :func:`block_permutation`, :func:`crossbar_count` and
-:func:`utilization` measure the mapping.
-
-:mod:`~hwjax.codesign.trannsformer` trains with it (Algorithm 3, :func:`train_trannsformer`) a
-:class:`MaskedMLP`, whose masks and crossbar layouts :func:`hwjax.system.cost_flax` sees, and
-holds the baselines it is compared with (:func:`magnitude_prune`, :func:`block_prune`,
-:func:`offline_clustering`).
+:mod:`~hwjax.codesign.constrained` refines a design's knobs under constraints (sweep, descend,
+round, re-check; any ``fn(knobs, mode) -> columns``). :mod:`~hwjax.codesign.clustering` and
+:mod:`~hwjax.codesign.trannsformer` are TraNNsformer (spectral clustering, SCIC, Algorithm 3 on a
+:class:`MaskedMLP`) with its pruning baselines. :mod:`~hwjax.codesign.sparsity` learns
+crossbar-block sparsity by a group lasso weighted with each block's marginal energy and area from
+the cost model. :mod:`~hwjax.codesign.precision` learns per-layer bit widths (LSQ) and hands them
+to a model as :class:`hwjax.system.LayerKnobs`. Nothing here knows a specific accelerator: a
+model's ``inference`` is an argument.
 """
 
 from hwjax.codesign.clustering import (
