@@ -136,7 +136,7 @@ def _clamp(value: Any, low: float | None, high: float | None, low_open: bool, hi
     return jnp.where(inside, value, jnp.clip(value, low, high))
 
 
-def check_static_int(name: str, value: Any, low: int, high: int, context: str = "") -> int:
+def check_static_int(name: str, value: Any, low: int, high: int | None = None, context: str = "") -> int:
     """A structural integer (a static field that sets an array shape or a loop count): a Python or
     NumPy int in ``[low, high]``, returned as an int. Traced values and floats are refused, never
     clamped, since structure cannot change under a trace.
@@ -145,7 +145,8 @@ def check_static_int(name: str, value: Any, low: int, high: int, context: str = 
         ValueError: not an int, or outside the range (naming ``name``, the value and the range).
     """
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name}={value!r} must be a whole number (a static int) in [{low}, {high}]")
+        allowed = describe_range(low, high)
+        raise ValueError(f"{name}={value!r} must be a whole number (a static int) in {allowed}")
     check_range(name, value, low, high, integer=True, context=context)
     return int(value)
 

@@ -60,14 +60,6 @@ _MIN_K_CAP = 16
 # Argument checks
 
 
-def _check_size(name: str, value) -> int:
-    """A count that sets a shape or a block (rows, cols, k): a Python or NumPy int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name}={value!r} must be a whole number (an int) in the allowed range [1, inf)")
-    validate.check_range(name, value, 1.0, integer=True)
-    return int(value)
-
-
 def _check_connectivity(connectivity, nonnegative: bool = True):
     """``connectivity``, checked: 2-D and non-empty; concrete values finite (and >= 0)."""
     shape = jnp.shape(connectivity)
@@ -300,7 +292,7 @@ def spectral_clustering(connectivity, k: int, key):
     """
     connectivity = _check_connectivity(connectivity)
     m, n = jnp.shape(connectivity)
-    k = _check_size("k", k)
+    k = validate.check_static_int("k", k, 1)
     validate.check_range("k", k, 1, min(m, n), context="(at most min(n_in, n_out))")
     inputs, outputs = _spectral(connectivity, k, _seed(_check_key(key)), (_bucket(m), _bucket(n)))
     return jnp.asarray(inputs), jnp.asarray(outputs)
@@ -440,9 +432,9 @@ def scic(
             ``(0, 1)``; a bad ``key``.
     """
     c = np.array(_check_connectivity(connectivity), dtype=float)
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     if k is not None:
-        k = _check_size("k", k)
+        k = validate.check_static_int("k", k, 1)
         validate.check_range("k", k, 2, context="(a split must make at least 2 sub-clusters)")
     validate.check_range("base_util", base_util, 0.0, 1.0)
     validate.check_range("min_util", min_util, 0.0, 1.0)
@@ -452,7 +444,7 @@ def scic(
             "base_util down to min_util)"
         )
     validate.check_range("decay", decay, 0.0, 1.0, low_open=True, high_open=True)
-    max_rounds = _check_size("max_rounds", max_rounds)
+    max_rounds = validate.check_static_int("max_rounds", max_rounds, 1)
     seed = np.asarray(_seed(_check_key(key)))
 
     remaining = c.copy()
@@ -534,7 +526,7 @@ def crossbar_count(connectivity, rows: int, cols: int):
             ``cols`` not an int >= 1.
     """
     connectivity = _check_connectivity(connectivity, nonnegative=False)
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     return _tiling(connectivity, rows, cols)[0]
 
 
@@ -548,7 +540,7 @@ def utilization(connectivity, rows: int, cols: int):
         ValueError: as :func:`crossbar_count`.
     """
     connectivity = _check_connectivity(connectivity, nonnegative=False)
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     crossbars, held = _tiling(connectivity, rows, cols)
     cells = crossbars.astype(jnp.result_type(float)) * (rows * cols)
     return jnp.where(crossbars > 0, held / jnp.where(crossbars > 0, cells, 1.0), 0.0)
@@ -598,7 +590,7 @@ def block_permutation(connectivity, clusters, rows: int, cols: int) -> tuple[np.
             a cluster index outside the matrix.
     """
     held = np.asarray(_check_connectivity(connectivity, nonnegative=False)) != 0
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     pairs = [(cl.inputs, cl.outputs) if isinstance(cl, Cluster) else cl for cl in clusters]
     inputs = [_check_indices("inputs", i, held.shape[0]) for i, _ in pairs]
     outputs = [_check_indices("outputs", o, held.shape[1]) for _, o in pairs]

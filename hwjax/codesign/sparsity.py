@@ -44,14 +44,6 @@ _MODES = ("ste", "smooth")
 # Argument checks
 
 
-def _check_size(name: str, value) -> int:
-    """A static block size: a Python or NumPy int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name}={value!r} must be a Python int (a static array size) in the range [1, inf)")
-    validate.check_range(name, value, 1.0)
-    return int(value)
-
-
 def _check_matrix(name: str, weights) -> jax.Array:
     """``weights`` as a floating ``(K, N)`` array, K, N >= 1; concrete NaN or inf raise."""
     shape = jnp.shape(weights)
@@ -103,7 +95,7 @@ def block_norms(weights, rows: int, cols: int):
     Raises:
         ValueError: ``weights`` not a finite 2-D non-empty array; ``rows``, ``cols`` not ints >= 1.
     """
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     squares = jnp.sum(_blocks(_check_matrix("weights", weights), rows, cols) ** 2, axis=(1, 3))
     held = squares > 0
     return jnp.where(held, jnp.sqrt(jnp.where(held, squares, 1.0)), 0.0)
@@ -113,7 +105,7 @@ def layer_blocks(network, rows: int, cols: int) -> np.ndarray:
     """Crossbar blocks of each layer ``(L,)``: ``ceil(K / rows) ceil(N / cols)`` summed over its
     matrices (the denominator of :func:`hwjax.mapping.network_occupancy`); 0 for a layer
     without matrices."""
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     return np.array(
         [sum(-(-op.rows // rows) * -(-op.cols // cols) for op in layer.matrix_ops()) for layer in network],
         dtype=float,

@@ -65,6 +65,7 @@ from flax import nnx
 
 from hwjax import validate
 from hwjax.codesign import clustering
+from hwjax.codesign.sparsity import block_norms
 
 #: Default knobs. The dissertation names the knobs (Fig. 4.1(b)) without giving values. Prune
 #: effort: the prune map's sparsity, 70% (the average sparsity of its pruned DNNs, 4.5.1).
@@ -242,7 +243,7 @@ def set_layouts(model: MaskedMLP, orders) -> MaskedMLP:
 def crossbars(model: MaskedMLP, rows: int, cols: int) -> tuple[int, ...]:
     """Occupied ``rows x cols`` crossbars of each layer's effective weights in its layout
     (:func:`hwjax.codesign.crossbar_count` of the permuted matrix, as the cost sees it)."""
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     return tuple(
         int(clustering.crossbar_count(w[r][:, c], rows, cols))
         for w, (r, c) in zip(weights(model), layouts(model), strict=True)
@@ -251,10 +252,6 @@ def crossbars(model: MaskedMLP, rows: int, cols: int) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------------------------------------
 # Argument checks
-
-
-def _check_size(name: str, value) -> int:
-    return validate.check_static_int(name, value, 1, 2**31 - 1)
 
 
 def _check_fraction(name: str, value) -> float:
@@ -348,9 +345,9 @@ def block_prune(weights, rows: int, cols: int, sparsity: float) -> np.ndarray:
         ``(n_in, n_out)`` 0/1 float mask.
     """
     w = _check_matrix(weights)
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     sparsity = _check_fraction("sparsity", sparsity)
-    norms = np.sqrt(np.sum(np.square(_blocks(w, rows, cols)), axis=(2, 3)))
+    norms = np.asarray(block_norms(w, rows, cols))
     keep = np.ones(norms.size, dtype=bool)
     keep[np.argsort(norms, axis=None, kind="stable")[: round(sparsity * norms.size)]] = False
     return _unblock(keep.reshape(norms.shape), rows, cols, w.shape).astype(float)
@@ -452,9 +449,9 @@ class _Trainer:
         _check_model(model)
         self.x, self.y = _check_data("train", train, model)
         self.test = None if test is None else _check_data("test", test, model)
-        self.epochs = _check_size("epochs", epochs)
+        self.epochs = validate.check_static_int("epochs", epochs, 1)
         validate.check_positive("learning_rate", learning_rate)
-        self.batch = min(_check_size("batch_size", batch_size), len(self.x))
+        self.batch = min(validate.check_static_int("batch_size", batch_size, 1), len(self.x))
         self.seed = _check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
         self.model = nnx.clone(model)
@@ -726,7 +723,7 @@ def train_trannsformer(
     Raises:
         ValueError: naming the parameter and its allowed range.
     """
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     prune_effort = _check_fraction("prune_effort", prune_effort)
     cluster_effort = _check_fraction("cluster_effort", cluster_effort)
     cluster_prune = _check_fraction("cluster_prune", cluster_prune)
@@ -787,7 +784,7 @@ def offline_clustering(
     Returns:
         ``(copy of model in the clustered layouts, clusters per layer)``.
     """
-    rows, cols = _check_size("rows", rows), _check_size("cols", cols)
+    rows, cols = validate.check_static_int("rows", rows, 1), validate.check_static_int("cols", cols, 1)
     cluster_effort = _check_fraction("cluster_effort", cluster_effort)
     model = nnx.clone(_check_model(model))
     key = jax.random.key(_check_seed(seed))
